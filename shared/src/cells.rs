@@ -1,0 +1,372 @@
+//! Cell rules: one cast-and-normalize function per value kind. A cast only
+//! says whether a value is of its kind and gives its canonical form;
+//! constraints that depend on other cells ("grade not allowed for staff")
+//! belong to the row rules in `users` and `demographics`.
+
+use std::borrow::Cow;
+
+use crate::codes::IssueCode;
+use crate::dictionary::{
+    ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES, GRADE_ALIASES, ISO_639_1,
+    ROLES, SEX_VALUES,
+};
+
+/// Why a value is not of its kind: the code, and a detail for the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    pub code: IssueCode,
+    pub detail: Option<String>,
+}
+
+impl CellProblem {
+    fn new(code: IssueCode) -> Self {
+        CellProblem { code, detail: None }
+    }
+
+    fn with_detail(code: IssueCode, detail: impl Into<String>) -> Self {
+        CellProblem {
+            code,
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+pub const MAX_IDENTIFIER_LEN: usize = 64;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Trims the whitespace the spec says to ignore around every cell.
+pub fn trim_cell(raw: &str) -> &str {
+    raw.trim()
+}
+
+/// Casts a trimmed, non-blank value to its kind and returns its canonical form.
+pub fn cast(kind: ValueKind, value: &str) -> Result<Cow<'_, str>, CellProblem> {
+    match kind {
+        ValueKind::Action => canonical_word(value, ACTIONS).ok_or(IssueCode::InvalidAction),
+        ValueKind::Identifier => return cast_identifier(value).map(Cow::Borrowed),
+        ValueKind::Role => canonical_word(value, ROLES).ok_or(IssueCode::InvalidRole),
+        ValueKind::Name => return cast_name(value).map(Cow::Borrowed),
+        ValueKind::Email => return cast_email(value),
+        ValueKind::Grade => cast_grade(value).map(Cow::Borrowed).ok_or(IssueCode::InvalidGrade),
+        ValueKind::Text { max } => return cast_text(value, max).map(Cow::Borrowed),
+        ValueKind::Boolean => cast_boolean(value)
+            .map(|b| Cow::Borrowed(if b { "TRUE" } else { "FALSE" }))
+            .ok_or(IssueCode::InvalidBoolean),
+        ValueKind::Date => cast_date(value).map(Cow::Owned).ok_or(IssueCode::InvalidDate),
+        ValueKind::Sex => {
+            return SEX_VALUES
+                .iter()
+                .find(|(word, _)| word.eq_ignore_ascii_case(value))
+                .map(|(_, canonical)| Cow::Borrowed(*canonical))
+                .ok_or_else(|| {
+                    CellProblem::with_detail(
+                        IssueCode::InvalidValue,
+                        "must be male, female, other or unspecified (M, F, X)",
+                    )
+                })
+        }
+        ValueKind::FreeReducedLunch => {
+            return canonical_word(value, FREE_REDUCED_LUNCH_VALUES).ok_or_else(|| {
+                CellProblem::with_detail(
+                    IssueCode::InvalidValue,
+                    "must be free, reduced, paid or other",
+                )
+            })
+        }
+        ValueKind::Language => {
+            return cast_language(value).ok_or_else(|| {
+                CellProblem::with_detail(
+                    IssueCode::InvalidValue,
+                    "must be an ISO 639 language code such as en, es or spa",
+                )
+            })
+        }
+    }
+    .map_err(CellProblem::new)
+}
+
+/// Case-insensitive match against a list of canonical words.
+fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str>> {
+    words
+        .iter()
+        .find(|w| w.eq_ignore_ascii_case(value))
+        .map(|w| Cow::Borrowed(*w))
+}
+
+pub fn is_identifier(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_IDENTIFIER_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// `^[0-9]+(\.[0-9]+)?[eE]\+[0-9]+$`: what Excel makes of a long numeric ID.
+pub fn looks_like_scientific_notation(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let digits = |start: usize| {
+        bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut i = digits(0);
+    if i == 0 {
+        return false;
+    }
+    if bytes.get(i) == Some(&b'.') {
+        let fraction = digits(i + 1);
+        if fraction == 0 {
+            return false;
+        }
+        i += 1 + fraction;
+    }
+    if !matches!(bytes.get(i), Some(b'e' | b'E')) || bytes.get(i + 1) != Some(&b'+') {
+        return false;
+    }
+    let exponent = digits(i + 2);
+    exponent > 0 && i + 2 + exponent == bytes.len()
+}
+
+fn cast_identifier(value: &str) -> Result<&str, CellProblem> {
+    if looks_like_scientific_notation(value) {
+        Err(CellProblem::new(IssueCode::ExcelScientificNotation))
+    } else if is_identifier(value) {
+        Ok(value)
+    } else {
+        Err(CellProblem::new(IssueCode::InvalidId))
+    }
+}
+
+fn cast_name(value: &str) -> Result<&str, CellProblem> {
+    let problem = |detail: &str| Err(CellProblem::with_detail(IssueCode::InvalidName, detail));
+    if value.chars().count() > MAX_NAME_CHARS {
+        return problem("is longer than 100 characters");
+    }
+    if value.chars().any(char::is_control) {
+        return problem("contains a control character");
+    }
+    if let Some(first @ ('=' | '+' | '-' | '@')) = value.chars().next() {
+        return problem(&format!(
+            "starts with '{first}', which spreadsheets read as a formula"
+        ));
+    }
+    Ok(value)
+}
+
+fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
+    if value.chars().count() > max {
+        return Err(CellProblem::with_detail(
+            IssueCode::InvalidValue,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CellProblem::with_detail(
+            IssueCode::InvalidValue,
+            "contains a control character",
+        ));
+    }
+    Ok(value)
+}
+
+/// The syntax of HTML's `<input type=email>`, at most 254 characters; the
+/// canonical form is lower case.
+fn cast_email(value: &str) -> Result<Cow<'_, str>, CellProblem> {
+    if value.len() > MAX_EMAIL_LEN {
+        return Err(CellProblem::with_detail(
+            IssueCode::InvalidEmail,
+            " (longer than 254 characters)",
+        ));
+    }
+    if !is_html_email(value) {
+        return Err(CellProblem::new(IssueCode::InvalidEmail));
+    }
+    if value.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok(Cow::Owned(value.to_ascii_lowercase()))
+    } else {
+        Ok(Cow::Borrowed(value))
+    }
+}
+
+fn is_html_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b));
+    let label_ok = |label: &str| {
+        let bytes = label.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 63
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+    };
+    local_ok && domain.split('.').all(label_ok)
+}
+
+/// A canonical grade code, or `None`.
+pub fn cast_grade(value: &str) -> Option<&'static str> {
+    GRADES
+        .iter()
+        .find(|g| g.eq_ignore_ascii_case(value))
+        .or_else(|| {
+            GRADE_ALIASES
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(value))
+                .map(|(_, canonical)| canonical)
+        })
+        .copied()
+}
+
+pub fn cast_boolean(value: &str) -> Option<bool> {
+    BOOLEAN_WORDS
+        .iter()
+        .find(|(word, _)| word.eq_ignore_ascii_case(value))
+        .map(|(_, b)| *b)
+}
+
+/// `YYYY-MM-DD` or `M/D/YYYY`, a real calendar day; canonical `YYYY-MM-DD`.
+fn cast_date(value: &str) -> Option<String> {
+    let number = |s: &str, min_len: usize, max_len: usize| -> Option<u32> {
+        (s.len() >= min_len && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = if let Some((y, rest)) = value.split_once('-') {
+        let (m, d) = rest.split_once('-')?;
+        (number(y, 4, 4)?, number(m, 2, 2)?, number(d, 2, 2)?)
+    } else {
+        let mut parts = value.split('/');
+        let m = number(parts.next()?, 1, 2)?;
+        let d = number(parts.next()?, 1, 2)?;
+        let y = number(parts.next()?, 4, 4)?;
+        if parts.next().is_some() {
+            return None;
+        }
+        (y, m, d)
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (year >= 1 && day >= 1 && day <= days_in_month)
+        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+fn cast_language(value: &str) -> Option<Cow<'_, str>> {
+    let letters = value.bytes().all(|b| b.is_ascii_alphabetic());
+    let lower = value.to_ascii_lowercase();
+    let known = match value.len() {
+        2 => letters && ISO_639_1.contains(&lower.as_str()),
+        3 => letters,
+        _ => false,
+    };
+    known.then(|| {
+        if lower == value {
+            Cow::Borrowed(value)
+        } else {
+            Cow::Owned(lower)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use IssueCode::*;
+    use ValueKind as K;
+
+    /// (kind, input, expected canonical value or the code it fails with)
+    const CASES: &[(ValueKind, &str, Result<&str, IssueCode>)] = &[
+        (K::Action, "remove-class", Ok("REMOVE-CLASS")),
+        (K::Action, "DEACTIVATE-USER", Ok("DEACTIVATE-USER")),
+        (K::Action, "REMOVE", Err(InvalidAction)),
+        (K::Identifier, "000123", Ok("000123")),
+        (K::Identifier, "a.b_c-9", Ok("a.b_c-9")),
+        (K::Identifier, "12 34", Err(InvalidId)),
+        (K::Identifier, "é1", Err(InvalidId)),
+        (K::Identifier, "1.23457E+11", Err(ExcelScientificNotation)),
+        (K::Identifier, "1E+05", Err(ExcelScientificNotation)),
+        (K::Identifier, "1e5", Ok("1e5")),
+        (K::Identifier, "1.2E+", Err(InvalidId)),
+        (K::Role, "Student", Ok("student")),
+        (K::Role, "ADMINISTRATOR", Ok("administrator")),
+        (K::Role, "pupil", Err(InvalidRole)),
+        (K::Name, "José", Ok("José")),
+        (K::Name, "Smith, Jr.", Ok("Smith, Jr.")),
+        (K::Name, "=HYPERLINK()", Err(InvalidName)),
+        (K::Name, "-Ann", Err(InvalidName)),
+        (K::Name, "a\u{7}b", Err(InvalidName)),
+        (K::Email, "Jose.Garcia@Example.ORG", Ok("jose.garcia@example.org")),
+        (K::Email, "a@localhost", Ok("a@localhost")),
+        (K::Email, "no-at-sign", Err(InvalidEmail)),
+        (K::Email, "a@b@c.org", Err(InvalidEmail)),
+        (K::Email, "a@-b.org", Err(InvalidEmail)),
+        (K::Email, "a b@c.org", Err(InvalidEmail)),
+        (K::Email, "a@b..org", Err(InvalidEmail)),
+        (K::Grade, "k", Ok("KG")),
+        (K::Grade, "5", Ok("05")),
+        (K::Grade, "12", Ok("12")),
+        (K::Grade, "other", Ok("Other")),
+        (K::Grade, "pk", Ok("PK")),
+        (K::Grade, "14", Err(InvalidGrade)),
+        (K::Grade, "005", Err(InvalidGrade)),
+        (K::Text { max: 5 }, "abcde", Ok("abcde")),
+        (K::Text { max: 5 }, "abcdef", Err(InvalidValue)),
+        (K::Boolean, "yes", Ok("TRUE")),
+        (K::Boolean, "n", Ok("FALSE")),
+        (K::Boolean, "0", Ok("FALSE")),
+        (K::Boolean, "maybe", Err(InvalidBoolean)),
+        (K::Date, "2014-09-02", Ok("2014-09-02")),
+        (K::Date, "9/2/2014", Ok("2014-09-02")),
+        (K::Date, "2/29/2016", Ok("2016-02-29")),
+        (K::Date, "2015-02-29", Err(InvalidDate)),
+        (K::Date, "2014-9-2", Err(InvalidDate)),
+        (K::Date, "13/1/2014", Err(InvalidDate)),
+        (K::Date, "yesterday", Err(InvalidDate)),
+        (K::Sex, "F", Ok("female")),
+        (K::Sex, "Unspecified", Ok("unspecified")),
+        (K::Sex, "q", Err(InvalidValue)),
+        (K::FreeReducedLunch, "Reduced", Ok("reduced")),
+        (K::FreeReducedLunch, "none", Err(InvalidValue)),
+        (K::Language, "EN", Ok("en")),
+        (K::Language, "spa", Ok("spa")),
+        (K::Language, "xx", Err(InvalidValue)),
+        (K::Language, "english", Err(InvalidValue)),
+    ];
+
+    #[test]
+    fn casts() {
+        for (kind, input, expected) in CASES {
+            let got = cast(*kind, input).map_err(|p| p.code);
+            assert_eq!(
+                got.as_deref().map_err(|c| *c),
+                *expected,
+                "{kind:?} {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_values() {
+        let id = "9".repeat(65);
+        assert_eq!(cast(K::Identifier, &id).unwrap_err().code, InvalidId);
+        assert!(cast(K::Identifier, &id[..64]).is_ok());
+        let name = "é".repeat(101);
+        assert_eq!(cast(K::Name, &name).unwrap_err().code, InvalidName);
+        assert!(cast(K::Name, &name[..200]).is_ok(), "100 characters fit");
+        let email = format!("{}@example.org", "a".repeat(243));
+        assert_eq!(email.len(), 255);
+        assert_eq!(cast(K::Email, &email).unwrap_err().code, InvalidEmail);
+        assert!(cast(K::Email, &email[1..]).is_ok());
+    }
+}

@@ -1,0 +1,540 @@
+//! The file pass: bytes in any chunking → decoded CSV records.
+//!
+//! A pure state machine in the manner of `csv-core`: it is fed byte chunks as
+//! they arrive and hands out each complete record, so the browser, the
+//! command line and the server stream through the same code. It knows
+//! encodings (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252 as a
+//! per-record fallback) and RFC 4180 quoting, and reports where an
+//! unterminated quote began.
+
+/// The encoding a file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf8Bom => "utf-8 (BOM)",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+        }
+    }
+}
+
+/// One CSV record, decoded to text.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// Spreadsheet row number: the first record of the file is row 1.
+    pub row: u64,
+    text: &'a str,
+    ends: &'a [usize],
+    /// The record was not valid UTF-8 and was decoded as Windows-1252.
+    pub windows_1252: bool,
+}
+
+impl<'a> Record<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The raw (untrimmed) text of field `index`.
+    pub fn field(&self, index: usize) -> &'a str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.text[start..self.ends[index]]
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = &'a str> + '_ {
+        (0..self.len()).map(|i| self.field(i))
+    }
+
+    /// Every field is empty once trimmed (a blank line, or `,,,`).
+    pub fn is_blank(&self) -> bool {
+        self.text.trim().is_empty()
+    }
+}
+
+/// The file ended inside a quoted field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnterminatedQuote {
+    /// Physical line (1-based) where the quoted field began.
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At the start of a field.
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// Just read a `"` inside a quoted field: either an escaped quote or the end.
+    QuoteInQuoted,
+}
+
+#[derive(Debug)]
+enum Sniff {
+    /// Fewer than three bytes seen: the BOM may still be coming.
+    Pending(Vec<u8>),
+    Known(Encoding),
+}
+
+/// Streaming UTF-16 → UTF-8 transcoder (only for files that start with a UTF-16 BOM).
+#[derive(Debug, Default)]
+struct Utf16Transcoder {
+    big_endian: bool,
+    odd_byte: Option<u8>,
+    high_surrogate: Option<u16>,
+}
+
+impl Utf16Transcoder {
+    fn transcode(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+        let mut units = Vec::with_capacity(input.len() / 2 + 1);
+        if let Some(first) = self.odd_byte.take() {
+            match input.split_first() {
+                Some((&second, rest)) => {
+                    units.push(self.unit(first, second));
+                    input = rest;
+                }
+                None => {
+                    self.odd_byte = Some(first);
+                    return;
+                }
+            }
+        }
+        let mut pairs = input.chunks_exact(2);
+        for pair in &mut pairs {
+            units.push(self.unit(pair[0], pair[1]));
+        }
+        if let [last] = pairs.remainder() {
+            self.odd_byte = Some(*last);
+        }
+        for unit in units {
+            self.push_unit(unit, out);
+        }
+    }
+
+    fn unit(&self, a: u8, b: u8) -> u16 {
+        if self.big_endian {
+            u16::from_be_bytes([a, b])
+        } else {
+            u16::from_le_bytes([a, b])
+        }
+    }
+
+    fn push_unit(&mut self, unit: u16, out: &mut Vec<u8>) {
+        let ch = match (self.high_surrogate.take(), unit) {
+            (Some(high), 0xDC00..=0xDFFF) => {
+                let code = 0x10000 + (((high as u32) - 0xD800) << 10) + (unit as u32 - 0xDC00);
+                char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+            }
+            (previous, 0xD800..=0xDBFF) => {
+                if previous.is_some() {
+                    push_char(char::REPLACEMENT_CHARACTER, out);
+                }
+                self.high_surrogate = Some(unit);
+                return;
+            }
+            (previous, _) => {
+                if previous.is_some() {
+                    push_char(char::REPLACEMENT_CHARACTER, out);
+                }
+                char::from_u32(unit as u32).unwrap_or(char::REPLACEMENT_CHARACTER)
+            }
+        };
+        push_char(ch, out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.odd_byte.take().is_some() || self.high_surrogate.take().is_some() {
+            push_char(char::REPLACEMENT_CHARACTER, out);
+        }
+    }
+}
+
+fn push_char(ch: char, out: &mut Vec<u8>) {
+    let mut buf = [0; 4];
+    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+}
+
+/// Windows-1252 code points for bytes 0x80..=0x9F (the rest equal Latin-1).
+const WINDOWS_1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+];
+
+fn windows_1252_char(byte: u8) -> char {
+    match byte {
+        0x80..=0x9F => WINDOWS_1252_HIGH[(byte - 0x80) as usize],
+        _ => byte as char,
+    }
+}
+
+/// Streaming CSV record reader.
+#[derive(Debug)]
+pub struct RecordReader {
+    sniff: Sniff,
+    utf16: Option<Utf16Transcoder>,
+    transcoded: Vec<u8>,
+    state: State,
+    /// Bytes of the current record's fields, unescaped and concatenated.
+    field_bytes: Vec<u8>,
+    field_ends: Vec<usize>,
+    /// The current record has seen at least one byte (a blank line has none).
+    record_started: bool,
+    /// A CR ended the last record; a LF right after it belongs to it.
+    after_cr: bool,
+    line: u64,
+    quote_line: u64,
+    records: u64,
+    bytes: u64,
+    /// Windows-1252 fallback output and its field ends.
+    decoded: String,
+    decoded_ends: Vec<usize>,
+}
+
+impl Default for RecordReader {
+    fn default() -> Self {
+        RecordReader::new()
+    }
+}
+
+impl RecordReader {
+    pub fn new() -> Self {
+        RecordReader {
+            sniff: Sniff::Pending(Vec::new()),
+            utf16: None,
+            transcoded: Vec::new(),
+            state: State::FieldStart,
+            field_bytes: Vec::with_capacity(256),
+            field_ends: Vec::with_capacity(32),
+            record_started: false,
+            after_cr: false,
+            line: 1,
+            quote_line: 0,
+            records: 0,
+            bytes: 0,
+            decoded: String::new(),
+            decoded_ends: Vec::new(),
+        }
+    }
+
+    /// The encoding, once the first bytes have been seen.
+    pub fn encoding(&self) -> Option<Encoding> {
+        match self.sniff {
+            Sniff::Known(encoding) => Some(encoding),
+            Sniff::Pending(_) => None,
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Records completed so far (blank lines included).
+    pub fn records_read(&self) -> u64 {
+        self.records
+    }
+
+    /// Feeds a chunk; `on_record` is called for each record it completes.
+    pub fn feed(&mut self, chunk: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
+        self.bytes += chunk.len() as u64;
+        match &mut self.sniff {
+            Sniff::Known(_) => self.feed_decoded(chunk, on_record),
+            Sniff::Pending(head) => {
+                head.extend_from_slice(chunk);
+                if head.len() >= 3 {
+                    let head = std::mem::take(head);
+                    self.start(&head, on_record);
+                }
+            }
+        }
+    }
+
+    /// Ends the input: completes the last record, or reports an unterminated quote.
+    pub fn finish(&mut self, on_record: &mut dyn FnMut(Record<'_>)) -> Result<(), UnterminatedQuote> {
+        if let Sniff::Pending(head) = &mut self.sniff {
+            let head = std::mem::take(head);
+            self.start(&head, on_record);
+        }
+        if let Some(mut utf16) = self.utf16.take() {
+            let mut tail = Vec::new();
+            utf16.finish(&mut tail);
+            self.scan(&tail, on_record);
+        }
+        match self.state {
+            State::Quoted => Err(UnterminatedQuote {
+                line: self.quote_line,
+            }),
+            _ => {
+                if self.record_started {
+                    self.end_record(on_record);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn start(&mut self, head: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
+        let (encoding, bom_len) = match head {
+            [0xEF, 0xBB, 0xBF, ..] => (Encoding::Utf8Bom, 3),
+            [0xFF, 0xFE, ..] => (Encoding::Utf16Le, 2),
+            [0xFE, 0xFF, ..] => (Encoding::Utf16Be, 2),
+            _ => (Encoding::Utf8, 0),
+        };
+        self.sniff = Sniff::Known(encoding);
+        if matches!(encoding, Encoding::Utf16Le | Encoding::Utf16Be) {
+            self.utf16 = Some(Utf16Transcoder {
+                big_endian: encoding == Encoding::Utf16Be,
+                ..Default::default()
+            });
+        }
+        self.feed_decoded(&head[bom_len..], on_record);
+    }
+
+    fn feed_decoded(&mut self, chunk: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
+        match &mut self.utf16 {
+            Some(utf16) => {
+                let mut transcoded = std::mem::take(&mut self.transcoded);
+                transcoded.clear();
+                utf16.transcode(chunk, &mut transcoded);
+                self.scan(&transcoded, on_record);
+                self.transcoded = transcoded;
+            }
+            None => self.scan(chunk, on_record),
+        }
+    }
+
+    /// The RFC 4180 state machine over (UTF-8 or undecoded) bytes.
+    fn scan(&mut self, input: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
+        let mut i = 0;
+        while i < input.len() {
+            let byte = input[i];
+            if self.after_cr {
+                self.after_cr = false;
+                if byte == b'\n' {
+                    i += 1;
+                    continue;
+                }
+            }
+            match self.state {
+                State::FieldStart | State::Unquoted => {
+                    if self.state == State::FieldStart && byte == b'"' {
+                        self.state = State::Quoted;
+                        self.quote_line = self.line;
+                        self.record_started = true;
+                        i += 1;
+                        continue;
+                    }
+                    // Fast path: copy the run of ordinary bytes in one go.
+                    let run = input[i..]
+                        .iter()
+                        .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
+                        .unwrap_or(input.len() - i);
+                    if run > 0 {
+                        self.field_bytes.extend_from_slice(&input[i..i + run]);
+                        self.record_started = true;
+                        self.state = State::Unquoted;
+                        i += run;
+                        continue;
+                    }
+                    self.delimiter_or_terminator(byte, on_record);
+                }
+                State::Quoted => {
+                    let run = input[i..]
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\n')
+                        .unwrap_or(input.len() - i);
+                    self.field_bytes.extend_from_slice(&input[i..i + run]);
+                    i += run;
+                    match input.get(i) {
+                        Some(b'"') => self.state = State::QuoteInQuoted,
+                        Some(b'\n') => {
+                            self.field_bytes.push(b'\n');
+                            self.line += 1;
+                        }
+                        _ => continue,
+                    }
+                }
+                State::QuoteInQuoted => match byte {
+                    b'"' => {
+                        self.field_bytes.push(b'"');
+                        self.state = State::Quoted;
+                    }
+                    b',' | b'\n' | b'\r' => self.delimiter_or_terminator(byte, on_record),
+                    _ => {
+                        // Lenient, like most spreadsheets: `"ab"c` reads as `abc`.
+                        self.field_bytes.push(byte);
+                        self.state = State::Unquoted;
+                    }
+                },
+            }
+            i += 1;
+        }
+    }
+
+    fn delimiter_or_terminator(&mut self, byte: u8, on_record: &mut dyn FnMut(Record<'_>)) {
+        if byte == b',' {
+            self.field_ends.push(self.field_bytes.len());
+            self.record_started = true;
+            self.state = State::FieldStart;
+        } else {
+            self.after_cr = byte == b'\r';
+            self.line += 1;
+            self.end_record(on_record);
+        }
+    }
+
+    fn end_record(&mut self, on_record: &mut dyn FnMut(Record<'_>)) {
+        self.field_ends.push(self.field_bytes.len());
+        self.records += 1;
+        let row = self.records;
+        match std::str::from_utf8(&self.field_bytes) {
+            Ok(text) => on_record(Record {
+                row,
+                text,
+                ends: &self.field_ends,
+                windows_1252: false,
+            }),
+            Err(_) => {
+                self.decoded.clear();
+                self.decoded_ends.clear();
+                let mut start = 0;
+                for &end in &self.field_ends {
+                    self.decoded
+                        .extend(self.field_bytes[start..end].iter().map(|&b| windows_1252_char(b)));
+                    self.decoded_ends.push(self.decoded.len());
+                    start = end;
+                }
+                on_record(Record {
+                    row,
+                    text: &self.decoded,
+                    ends: &self.decoded_ends,
+                    windows_1252: true,
+                })
+            }
+        }
+        self.field_bytes.clear();
+        self.field_ends.clear();
+        self.record_started = false;
+        self.state = State::FieldStart;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(input: &[u8]) -> Result<Vec<(u64, Vec<String>, bool)>, UnterminatedQuote> {
+        read_chunked(input, input.len().max(1))
+    }
+
+    fn read_chunked(
+        input: &[u8],
+        chunk: usize,
+    ) -> Result<Vec<(u64, Vec<String>, bool)>, UnterminatedQuote> {
+        let mut reader = RecordReader::new();
+        let mut out = Vec::new();
+        let mut collect = |r: Record<'_>| {
+            out.push((r.row, r.fields().map(String::from).collect(), r.windows_1252))
+        };
+        for piece in input.chunks(chunk) {
+            reader.feed(piece, &mut collect);
+        }
+        reader.finish(&mut collect)?;
+        Ok(out)
+    }
+
+    fn fields(input: &[u8]) -> Vec<Vec<String>> {
+        read(input).unwrap().into_iter().map(|(_, f, _)| f).collect()
+    }
+
+    #[test]
+    fn table() {
+        // (input, expected records)
+        let cases: &[(&[u8], &[&[&str]])] = &[
+            (b"a,b\n1,2\n", &[&["a", "b"], &["1", "2"]]),
+            (b"a,b\r\n1,2", &[&["a", "b"], &["1", "2"]]),
+            (b"a,b\r1,2\r", &[&["a", "b"], &["1", "2"]]),
+            (b"\xEF\xBB\xBFa,b\n", &[&["a", "b"]]),
+            (b"a,\"x, \"\"y\"\"\"\n", &[&["a", "x, \"y\""]]),
+            (b"\"multi\nline\",z\n", &[&["multi\nline", "z"]]),
+            (b"a\n\n,\n", &[&["a"], &[""], &["", ""]]),
+            (b"a,b,\n", &[&["a", "b", ""]]),
+            (b"\"ab\"c,d\n", &[&["abc", "d"]]),
+            (b"a\"b,c\n", &[&["a\"b", "c"]]),
+            (b"", &[]),
+            (b"x", &[&["x"]]),
+        ];
+        for (input, expected) in cases {
+            let got = fields(input);
+            let expected: Vec<Vec<String>> = expected
+                .iter()
+                .map(|r| r.iter().map(|s| s.to_string()).collect())
+                .collect();
+            assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn rows_count_records_not_lines() {
+        let got = read(b"h\n\"a\nb\"\nc\n").unwrap();
+        let rows: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(rows, [1, 2, 3]);
+    }
+
+    #[test]
+    fn unterminated_quote_names_its_line() {
+        assert_eq!(
+            read(b"a,b\n1,2\n3,\"open\n4,5\n"),
+            Err(UnterminatedQuote { line: 3 })
+        );
+    }
+
+    #[test]
+    fn utf16_with_bom_is_transcoded() {
+        for big_endian in [false, true] {
+            let text = "név,👍\nÅ,b\n";
+            let mut bytes = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+            for unit in text.encode_utf16() {
+                bytes.extend(if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            }
+            for chunk in [1, 2, 3, 5, 64] {
+                let got: Vec<Vec<String>> = read_chunked(&bytes, chunk)
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.1)
+                    .collect();
+                assert_eq!(got, [vec!["név", "👍"], vec!["Å", "b"]], "chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn windows_1252_fallback_is_per_record() {
+        let got = read(b"name\nJos\xE9\nplain\n\x80uro\n").unwrap();
+        let decoded: Vec<(&str, bool)> = got.iter().map(|r| (r.1[0].as_str(), r.2)).collect();
+        assert_eq!(
+            decoded,
+            [("name", false), ("José", true), ("plain", false), ("€uro", true)]
+        );
+    }
+
+    #[test]
+    fn chunking_does_not_change_records() {
+        let input = "\u{FEFF}a,b,c\r\n\"q,\"\"x\"\"\",é,\r\n\n1,\"2\r\n3\",4\n".as_bytes();
+        let whole = read(input).unwrap();
+        for chunk in 1..input.len() {
+            assert_eq!(read_chunked(input, chunk).unwrap(), whole, "chunk {chunk}");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Findings and reports are values: the product's output, kept apart from
+//! operational failures. A finding is an occurrence of a code; its message is
+//! rendered from the code table, and the offending value is kept out of the
+//! message so that reports can be logged without personal data.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::codes::{IssueCode, Severity};
+use crate::dictionary::FileKind;
+
+/// One problem found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: IssueCode,
+    pub severity: Severity,
+    pub file: FileKind,
+    /// Spreadsheet row (header = 1); `None` for file and header findings.
+    pub row: Option<u64>,
+    pub column: Option<Cow<'static, str>>,
+    /// The offending value as written, for people fixing the file. Never part
+    /// of the message or of the JSON report.
+    pub value: Option<String>,
+    /// Fills `{detail}` in the code's message template.
+    pub detail: Option<String>,
+}
+
+impl Finding {
+    pub fn new(code: IssueCode, file: FileKind) -> Self {
+        Finding {
+            code,
+            severity: code.severity(),
+            file,
+            row: None,
+            column: None,
+            value: None,
+            detail: None,
+        }
+    }
+
+    pub fn at_row(mut self, row: u64) -> Self {
+        self.row = Some(row);
+        self
+    }
+
+    pub fn in_column(mut self, column: impl Into<Cow<'static, str>>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    fn render(&self, template: &str) -> String {
+        template
+            .replace("{column}", self.column.as_deref().unwrap_or("the column"))
+            .replace("{detail}", self.detail.as_deref().unwrap_or(""))
+    }
+
+    pub fn message(&self) -> String {
+        self.render(self.code.info().message)
+    }
+
+    pub fn how_to_fix(&self) -> String {
+        self.render(self.code.info().how_to_fix)
+    }
+
+    /// "users.csv, row 5, column userEmail" (as far as the location is known).
+    pub fn location(&self) -> String {
+        let mut location = self.file.file_name().to_string();
+        if let Some(row) = self.row {
+            location.push_str(&format!(", row {row}"));
+        }
+        if let Some(column) = &self.column {
+            location.push_str(&format!(", column {column}"));
+        }
+        location
+    }
+
+    pub fn view(&self) -> FindingView {
+        FindingView {
+            code: self.code,
+            severity: self.severity,
+            file: self.file,
+            row: self.row,
+            column: self.column.as_deref().map(String::from),
+            message: self.message(),
+            how_to_fix: self.how_to_fix(),
+        }
+    }
+}
+
+/// A finding as the JSON report shows it: no values, message rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingView {
+    pub code: IssueCode,
+    pub severity: Severity,
+    pub file: FileKind,
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    pub message: String,
+    pub how_to_fix: String,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(serializer)
+    }
+}
+
+/// Counts for one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileStats {
+    /// How the file was read (`utf-8`, `utf-16le`, ...), once known.
+    pub encoding: Option<String>,
+    pub bytes: u64,
+    /// Data rows after the header, blank rows included.
+    pub rows: u64,
+    pub blank_rows: u64,
+    /// Rows with at least one error: held back, never sent.
+    pub rows_with_errors: u64,
+    pub rows_with_warnings: u64,
+    /// Non-blank rows without errors.
+    pub valid_rows: u64,
+    /// The header was accepted (false: the file was refused).
+    pub header_accepted: bool,
+}
+
+/// What the normalized records contain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityCounts {
+    pub schools: u64,
+    pub users: u64,
+    pub students: u64,
+    pub teachers: u64,
+    pub administrators: u64,
+    pub classes: u64,
+    pub enrollments: u64,
+    pub demographics: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub users_file: FileStats,
+    pub demographics_file: Option<FileStats>,
+    pub errors: u64,
+    pub warnings: u64,
+    /// Occurrences per code, exact even where the list of findings was cut.
+    pub by_code: BTreeMap<IssueCode, u64>,
+    /// Codes whose findings were cut at the cap (the counts stay exact).
+    pub truncated_codes: Vec<IssueCode>,
+    pub records: EntityCounts,
+}
+
+/// The validator's verdict on an upload.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// No finding of severity error.
+    pub valid: bool,
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+}
+
+/// The report as read back from JSON (messages rendered, no values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub valid: bool,
+    pub findings: Vec<FindingView>,
+    pub stats: Stats,
+}
+
+impl Report {
+    pub fn view(&self) -> ReportView {
+        ReportView {
+            valid: self.valid,
+            findings: self.findings.iter().map(Finding::view).collect(),
+            stats: self.stats.clone(),
+        }
+    }
+
+    pub fn findings_for(&self, file: FileKind) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.file == file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_has_no_value() {
+        let finding = Finding::new(IssueCode::InvalidEmail, FileKind::Users)
+            .at_row(7)
+            .in_column("userEmail")
+            .with_value("secret-marker");
+        let json = serde_json::to_value(&finding).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "invalid-email",
+                "severity": "error",
+                "file": "users.csv",
+                "row": 7,
+                "column": "userEmail",
+                "message": "userEmail is not a valid email address.",
+                "howToFix": "Give one address like name@school.org, at most 254 characters."
+            })
+        );
+        assert!(!json.to_string().contains("secret-marker"));
+        assert_eq!(finding.location(), "users.csv, row 7, column userEmail");
+    }
+}

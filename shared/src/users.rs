@@ -1,0 +1,895 @@
+//! The users.csv passes: row rules while streaming (cells, then rules across
+//! the cells of one row), then the rules across rows at the end.
+//!
+//! Memory: rows are never kept. Each distinct user, class and school is kept
+//! once with its canonical values, plus a small fixed-size reference per
+//! clean row (user, class, school, action, flags) that the cross-row rules
+//! and the normalized records are derived from.
+
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+
+use crate::cells::{self, CellProblem};
+use crate::codes::{IssueCode, Severity};
+use crate::dictionary::{ColumnSpec, Field, FileKind};
+use crate::header::Layout;
+use crate::reader::Record;
+use crate::records::{Action, ClassRecord, EnrollmentRecord, Records, Role, UserRecord};
+use crate::report::Finding;
+use crate::sink::Sink;
+
+const FILE: FileKind = FileKind::Users;
+const NONE: u32 = u32::MAX;
+/// Rows listed in a cross-row message before "and N more".
+const ROWS_IN_MESSAGE: usize = 5;
+pub const MAX_STUDENTS_PER_CLASS: u32 = 80;
+
+/// Fields that rows of one user must agree on (rule 1), in message order.
+const USER_FIELDS: &[Field] = &[
+    Field::UserRole,
+    Field::UserFirstName,
+    Field::UserLastName,
+    Field::UserEmail,
+    Field::UserGrade,
+    Field::UserDistrictId,
+    Field::UserStateId,
+];
+/// Fields that rows of one class must agree on (rule 2).
+const CLASS_FIELDS: &[Field] = &[
+    Field::SchoolId,
+    Field::ClassName,
+    Field::ClassGrade,
+    Field::ClassDisplayName,
+];
+
+fn header_name(field: Field) -> &'static str {
+    FILE.columns()
+        .iter()
+        .find(|c| c.field == field)
+        .map(|c| c.name)
+        .unwrap_or("")
+}
+
+/// Names of the fields set in `mask` (bit i = fields[i]).
+fn field_names(fields: &[Field], mask: u16) -> Vec<&'static str> {
+    fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, f)| header_name(*f))
+        .collect()
+}
+
+fn u32_row(row: u64) -> u32 {
+    u32::try_from(row).unwrap_or(u32::MAX)
+}
+
+fn rows_text(rows: &[u32]) -> String {
+    let mut shown: Vec<String> = rows.iter().take(ROWS_IN_MESSAGE).map(u32::to_string).collect();
+    if rows.len() > ROWS_IN_MESSAGE {
+        shown.push(format!("and {} more", rows.len() - ROWS_IN_MESSAGE));
+    }
+    shown.join(", ")
+}
+
+#[derive(Debug)]
+struct UserAgg {
+    user_id: Box<str>,
+    role: Role,
+    first_name: Box<str>,
+    last_name: Box<str>,
+    email: Box<str>,
+    grade: Option<&'static str>,
+    district_id: Option<Box<str>>,
+    state_id: Option<Box<str>>,
+    first_row: u32,
+    /// USER_FIELDS that disagreed between rows.
+    conflicts: u16,
+    /// Schools of the user's clean rows (interned indices).
+    schools: Vec<u32>,
+    /// Another user with the same email (its first row), if any.
+    duplicate_email_row: u32,
+}
+
+#[derive(Debug)]
+struct ClassAgg {
+    class_id: Box<str>,
+    school: u32,
+    name: Box<str>,
+    grade: &'static str,
+    display_name: Option<Box<str>>,
+    first_row: u32,
+    /// CLASS_FIELDS that disagreed between rows.
+    conflicts: u16,
+    /// Rules 6 and 7 count rows with a blank action only.
+    has_plain_rows: bool,
+    students: u32,
+    teacher_rows: u32,
+    primary_teacher: u32,
+    primary_conflict: bool,
+}
+
+/// A clean row, by reference.
+#[derive(Debug, Clone, Copy)]
+struct RowRef {
+    row: u32,
+    user: u32,
+    class: u32,
+    school: u32,
+    action: Option<Action>,
+    primary: bool,
+}
+
+#[derive(Debug)]
+struct PairState {
+    first_row: u32,
+    row_hash: u64,
+    conflicting: bool,
+}
+
+/// Columns of users.csv by position in this file's header.
+#[derive(Debug)]
+struct Positions {
+    columns: Vec<(Field, usize, &'static ColumnSpec)>,
+}
+
+impl Positions {
+    fn new(layout: &Layout) -> Self {
+        Positions {
+            columns: layout
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, spec)| (spec.field, i, *spec))
+                .collect(),
+        }
+    }
+
+    fn get(&self, field: Field) -> Option<(usize, &'static ColumnSpec)> {
+        self.columns
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, i, spec)| (*i, *spec))
+    }
+}
+
+/// The cells of one row, cast; `None` where blank, absent or invalid.
+#[derive(Debug, Default)]
+struct Row<'a> {
+    action: Option<Action>,
+    school_id: Option<&'a str>,
+    user_id: Option<&'a str>,
+    role: Option<Role>,
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    email: Option<Cow<'a, str>>,
+    grade: Option<&'static str>,
+    district_id: Option<&'a str>,
+    state_id: Option<&'a str>,
+    class_id: Option<&'a str>,
+    class_name: Option<&'a str>,
+    class_grade: Option<&'static str>,
+    display_name: Option<&'a str>,
+    primary: Option<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Interner {
+    values: Vec<Box<str>>,
+    first_rows: Vec<u32>,
+    index: FxHashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, value: &str, row: u32) -> u32 {
+        if let Some(&i) = self.index.get(value) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.values.push(value.into());
+        self.first_rows.push(row);
+        self.index.insert(value.into(), i);
+        i
+    }
+}
+
+/// State of the users.csv pass.
+#[derive(Debug)]
+pub(crate) struct UsersPass {
+    positions: Positions,
+    known_schools: Option<FxHashSet<String>>,
+    schools: Interner,
+    users: Vec<UserAgg>,
+    user_index: FxHashMap<Box<str>, u32>,
+    email_index: FxHashMap<Box<str>, u32>,
+    classes: Vec<ClassAgg>,
+    class_index: FxHashMap<Box<str>, u32>,
+    pairs: FxHashMap<u64, PairState>,
+    rows: Vec<RowRef>,
+    /// Users seen only on rows with errors, with their role, so demographics
+    /// can tell "held back" from "not in users.csv".
+    held_back_roles: FxHashMap<Box<str>, Role>,
+    row_findings: Vec<(usize, Finding)>,
+}
+
+/// The users.csv pass's result, for the cross-file rules and the records.
+#[derive(Debug, Default)]
+pub(crate) struct UsersOutcome {
+    pub records: Records,
+    /// Role of every userId the file names (clean or not).
+    pub roles: FxHashMap<Box<str>, Role>,
+    pub schools: u64,
+}
+
+impl UsersPass {
+    pub fn new(layout: &Layout, known_schools: Option<&[String]>) -> Self {
+        UsersPass {
+            positions: Positions::new(layout),
+            known_schools: known_schools.map(|s| s.iter().cloned().collect()),
+            schools: Interner::default(),
+            users: Vec::new(),
+            user_index: FxHashMap::default(),
+            email_index: FxHashMap::default(),
+            classes: Vec::new(),
+            class_index: FxHashMap::default(),
+            pairs: FxHashMap::default(),
+            rows: Vec::new(),
+            held_back_roles: FxHashMap::default(),
+            row_findings: Vec::new(),
+        }
+    }
+
+    /// Checks one data row (not blank, right number of cells).
+    pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
+        let row_number = record.row;
+        let mut row = Row::default();
+        self.row_findings.clear();
+        let positions = &self.positions;
+        let findings = &mut self.row_findings;
+        let raw = |field: Field| raw_cell(positions, record, field);
+
+        // Cells: cast every present, non-blank value to its kind.
+        let mut cast = |field: Field| cast_cell(positions, record, field, findings);
+        row.action = cast(Field::Action).and_then(|a| Action::parse(&a));
+        row.school_id = cast(Field::SchoolId).and_then(borrowed);
+        row.user_id = cast(Field::UserId).and_then(borrowed);
+        row.role = cast(Field::UserRole).and_then(|r| Role::parse(&r));
+        row.first_name = cast(Field::UserFirstName).and_then(borrowed);
+        row.last_name = cast(Field::UserLastName).and_then(borrowed);
+        row.email = cast(Field::UserEmail);
+        row.district_id = cast(Field::UserDistrictId).and_then(borrowed);
+        row.state_id = cast(Field::UserStateId).and_then(borrowed);
+        row.class_id = cast(Field::ClassId).and_then(borrowed);
+        row.class_name = cast(Field::ClassName).and_then(borrowed);
+        row.class_grade = cast(Field::ClassGrade).and_then(|g| cells::cast_grade(&g));
+        row.display_name = cast(Field::ClassDisplayName).and_then(borrowed);
+        row.primary = cast(Field::IsPrimaryTeacher).and_then(|b| cells::cast_boolean(&b));
+        // The grade's rule depends on the role: cast apart from constraint.
+        if !row.role.is_some_and(Role::is_staff) {
+            row.grade = cast(Field::UserGrade).and_then(|g| cells::cast_grade(&g));
+        } else if let Some((position, value)) = raw(Field::UserGrade).filter(|(_, v)| !v.is_empty()) {
+            findings.push((
+                position,
+                Finding::new(IssueCode::GradeIgnoredForStaff, FILE)
+                    .at_row(row_number)
+                    .in_column(header_name(Field::UserGrade))
+                    .with_value(value),
+            ));
+        }
+
+        // Required values, and rules across the cells of the row.
+        let mut require = |field: Field, detail: &str| {
+            if let Some((position, value)) = raw(field) {
+                if value.is_empty() {
+                    findings.push((
+                        position,
+                        Finding::new(IssueCode::MissingValue, FILE)
+                            .at_row(row_number)
+                            .in_column(header_name(field))
+                            .with_detail(detail),
+                    ));
+                }
+            }
+        };
+        for (field, _, spec) in &positions.columns {
+            if spec.value_required {
+                require(*field, "");
+            }
+        }
+        if row.role == Some(Role::Student) {
+            require(Field::UserGrade, " for students");
+        }
+        let class_blank = raw(Field::ClassId).is_none_or(|(_, v)| v.is_empty());
+        let action_needs_class = row.action.is_some_and(Action::needs_class);
+        if class_blank {
+            let class_details_given = [Field::ClassName, Field::ClassGrade]
+                .iter()
+                .any(|f| raw(*f).is_some_and(|(_, v)| !v.is_empty()));
+            if class_details_given && !action_needs_class {
+                require(Field::ClassId, " when className or classGrade is set");
+            }
+        } else {
+            require(Field::ClassName, " when classId is set");
+            require(Field::ClassGrade, " when classId is set");
+        }
+        if let (true, Some(action), Some((position, value))) =
+            (class_blank, row.action, raw(Field::Action))
+        {
+            if action.needs_class() {
+                findings.push((
+                    position,
+                    Finding::new(IssueCode::ActionNeedsClass, FILE)
+                        .at_row(row_number)
+                        .in_column(header_name(Field::Action))
+                        .with_value(value)
+                        .with_detail(action.as_str()),
+                ));
+            }
+        }
+        if row.primary == Some(true) {
+            if let (Some(role), Some((position, value))) = (row.role, raw(Field::IsPrimaryTeacher)) {
+                if role != Role::Teacher || class_blank {
+                    let detail = if role != Role::Teacher {
+                        format!(" (this row is a {})", role.as_str())
+                    } else {
+                        " (this row has no classId)".to_string()
+                    };
+                    findings.push((
+                        position,
+                        Finding::new(IssueCode::PrimaryTeacherNotTeacher, FILE)
+                            .at_row(row_number)
+                            .in_column(header_name(Field::IsPrimaryTeacher))
+                            .with_value(value)
+                            .with_detail(detail),
+                    ));
+                }
+            }
+        }
+        if let (Some(known), Some(school_id), Some((position, _))) =
+            (&self.known_schools, row.school_id, raw(Field::SchoolId))
+        {
+            if !known.contains(school_id) {
+                findings.push((
+                    position,
+                    Finding::new(IssueCode::UnknownSchool, FILE)
+                        .at_row(row_number)
+                        .in_column(header_name(Field::SchoolId))
+                        .with_value(school_id),
+                ));
+            }
+        }
+
+        // Report in the order of the file's columns.
+        self.row_findings.sort_by_key(|(position, _)| *position);
+        let has_error = self
+            .row_findings
+            .iter()
+            .any(|(_, f)| f.severity == Severity::Error);
+        for (_, finding) in self.row_findings.drain(..) {
+            sink.push(finding);
+        }
+        if has_error {
+            if let (Some(user_id), Some(role)) = (row.user_id, row.role) {
+                if !self.user_index.contains_key(user_id) {
+                    self.held_back_roles.entry(user_id.into()).or_insert(role);
+                }
+            }
+            return;
+        }
+        self.aggregate(row_number, &row, sink);
+    }
+
+    /// Adds a clean row to the entities (rules 1-7 are checked as it goes).
+    fn aggregate(&mut self, row_number: u64, row: &Row<'_>, sink: &mut Sink) {
+        // A clean row has every required value.
+        let (Some(school_id), Some(user_id), Some(role), Some(first_name), Some(last_name), Some(email)) = (
+            row.school_id,
+            row.user_id,
+            row.role,
+            row.first_name,
+            row.last_name,
+            row.email.as_deref(),
+        ) else {
+            return;
+        };
+        let row32 = u32_row(row_number);
+        let school = self.schools.intern(school_id, row32);
+
+        let user = match self.user_index.get(user_id) {
+            Some(&user) => {
+                let agg = &mut self.users[user as usize];
+                let differs = [
+                    agg.role != role,
+                    *agg.first_name != *first_name,
+                    *agg.last_name != *last_name,
+                    *agg.email != *email,
+                    agg.grade != row.grade,
+                    agg.district_id.as_deref() != row.district_id,
+                    agg.state_id.as_deref() != row.state_id,
+                ];
+                for (i, differs) in differs.into_iter().enumerate() {
+                    if differs {
+                        agg.conflicts |= 1 << i;
+                    }
+                }
+                if !agg.schools.contains(&school) {
+                    agg.schools.push(school);
+                }
+                user
+            }
+            None => {
+                let user = self.users.len() as u32;
+                let mut duplicate_email_row = NONE;
+                match self.email_index.get(email) {
+                    Some(&other) => {
+                        let other = &mut self.users[other as usize];
+                        if other.duplicate_email_row == NONE {
+                            other.duplicate_email_row = row32;
+                        }
+                        duplicate_email_row = other.first_row;
+                    }
+                    None => {
+                        self.email_index.insert(email.into(), user);
+                    }
+                }
+                self.users.push(UserAgg {
+                    user_id: user_id.into(),
+                    role,
+                    first_name: first_name.into(),
+                    last_name: last_name.into(),
+                    email: email.into(),
+                    grade: row.grade,
+                    district_id: row.district_id.map(Into::into),
+                    state_id: row.state_id.map(Into::into),
+                    first_row: row32,
+                    conflicts: 0,
+                    schools: vec![school],
+                    duplicate_email_row,
+                });
+                self.user_index.insert(user_id.into(), user);
+                user
+            }
+        };
+
+        let mut class = NONE;
+        if let (Some(class_id), Some(class_name), Some(class_grade)) =
+            (row.class_id, row.class_name, row.class_grade)
+        {
+            let plain = row.action.is_none();
+            class = match self.class_index.get(class_id) {
+                Some(&class) => {
+                    let agg = &mut self.classes[class as usize];
+                    let differs = [
+                        agg.school != school,
+                        *agg.name != *class_name,
+                        agg.grade != class_grade,
+                        agg.display_name.as_deref() != row.display_name,
+                    ];
+                    for (i, differs) in differs.into_iter().enumerate() {
+                        if differs {
+                            agg.conflicts |= 1 << i;
+                        }
+                    }
+                    class
+                }
+                None => {
+                    let class = self.classes.len() as u32;
+                    self.classes.push(ClassAgg {
+                        class_id: class_id.into(),
+                        school,
+                        name: class_name.into(),
+                        grade: class_grade,
+                        display_name: row.display_name.map(Into::into),
+                        first_row: row32,
+                        conflicts: 0,
+                        has_plain_rows: false,
+                        students: 0,
+                        teacher_rows: 0,
+                        primary_teacher: NONE,
+                        primary_conflict: false,
+                    });
+                    self.class_index.insert(class_id.into(), class);
+                    class
+                }
+            };
+
+            // Rule 5: one row per (user, class).
+            let row_hash = hash_row(row);
+            let key = (u64::from(user) << 32) | u64::from(class);
+            let new_pair = match self.pairs.get_mut(&key) {
+                Some(pair) if pair.row_hash == row_hash => {
+                    sink.push(
+                        Finding::new(IssueCode::DuplicateRow, FILE)
+                            .at_row(row_number)
+                            .with_detail(pair.first_row.to_string()),
+                    );
+                    false
+                }
+                Some(pair) => {
+                    pair.conflicting = true;
+                    false
+                }
+                None => {
+                    self.pairs.insert(
+                        key,
+                        PairState {
+                            first_row: row32,
+                            row_hash,
+                            conflicting: false,
+                        },
+                    );
+                    true
+                }
+            };
+
+            // Rules 6 and 7 count plain rows only.
+            let agg = &mut self.classes[class as usize];
+            if plain {
+                agg.has_plain_rows = true;
+                match role {
+                    Role::Student if new_pair => agg.students += 1,
+                    Role::Teacher => agg.teacher_rows += 1,
+                    _ => {}
+                }
+                if row.primary == Some(true) {
+                    if agg.primary_teacher == NONE {
+                        agg.primary_teacher = user;
+                    } else if agg.primary_teacher != user {
+                        agg.primary_conflict = true;
+                    }
+                }
+            }
+        }
+
+        self.rows.push(RowRef {
+            row: row32,
+            user,
+            class,
+            school,
+            action: row.action,
+            primary: row.primary == Some(true) && row.action.is_none(),
+        });
+    }
+
+    /// The rules across rows, then the normalized records of the clean rows.
+    pub fn finish(self, sink: &mut Sink) -> UsersOutcome {
+        let UsersPass {
+            schools,
+            users,
+            classes,
+            pairs,
+            rows,
+            held_back_roles,
+            user_index,
+            ..
+        } = self;
+
+        // Rule 9: an entity that fails fails its own rows only.
+        let conflicting_pairs: FxHashSet<u64> = pairs
+            .iter()
+            .filter(|(_, p)| p.conflicting)
+            .map(|(k, _)| *k)
+            .collect();
+        // Rows named in the messages of conflicting enrollments and primary teachers.
+        let mut pair_rows: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        let mut primary_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        for r in &rows {
+            if r.class == NONE {
+                continue;
+            }
+            let key = (u64::from(r.user) << 32) | u64::from(r.class);
+            if conflicting_pairs.contains(&key) {
+                pair_rows.entry(key).or_default().push(r.row);
+            }
+            if r.primary && classes[r.class as usize].primary_conflict {
+                primary_rows.entry(r.class).or_default().push(r.row);
+            }
+        }
+
+        let mut failed_rows = vec![false; rows.len()];
+        for (index, r) in rows.iter().enumerate() {
+            let user = &users[r.user as usize];
+            let at = |code: IssueCode, field: Field| {
+                Finding::new(code, FILE)
+                    .at_row(u64::from(r.row))
+                    .in_column(header_name(field))
+            };
+            let mut failed = false;
+            let mut push = |finding: Finding| {
+                failed = true;
+                sink.push(finding);
+            };
+            if user.conflicts != 0 {
+                let names = field_names(USER_FIELDS, user.conflicts);
+                let first = names.first().copied().unwrap_or("userId");
+                push(
+                    Finding::new(IssueCode::UserConflict, FILE)
+                        .at_row(u64::from(r.row))
+                        .in_column(first)
+                        .with_detail(names.join(", ")),
+                );
+            }
+            if user.duplicate_email_row != NONE {
+                push(
+                    at(IssueCode::DuplicateEmail, Field::UserEmail)
+                        .with_detail(format!(" (row {})", user.duplicate_email_row)),
+                );
+            }
+            if user.role == Role::Student && user.schools.len() > 1 {
+                let ids: Vec<&str> = user
+                    .schools
+                    .iter()
+                    .map(|s| &*schools.values[*s as usize])
+                    .collect();
+                push(
+                    at(IssueCode::StudentMultipleSchools, Field::SchoolId)
+                        .with_detail(format!("schoolIds {}", ids.join(", "))),
+                );
+            }
+            if r.class != NONE {
+                let class = &classes[r.class as usize];
+                if class.conflicts != 0 {
+                    let names = field_names(CLASS_FIELDS, class.conflicts);
+                    let first = names.first().copied().unwrap_or("classId");
+                    push(
+                        Finding::new(IssueCode::ClassConflict, FILE)
+                            .at_row(u64::from(r.row))
+                            .in_column(first)
+                            .with_detail(names.join(", ")),
+                    );
+                }
+                let key = (u64::from(r.user) << 32) | u64::from(r.class);
+                if let Some(involved) = pair_rows.get(&key) {
+                    push(
+                        at(IssueCode::ConflictingEnrollment, Field::ClassId)
+                            .with_detail(rows_text(involved)),
+                    );
+                }
+                if r.primary {
+                    if let Some(involved) = primary_rows.get(&r.class) {
+                        push(
+                            at(IssueCode::PrimaryTeacherConflict, Field::IsPrimaryTeacher)
+                                .with_detail(rows_text(involved)),
+                        );
+                    }
+                }
+            }
+            failed_rows[index] = failed;
+        }
+
+        // Rule 7: warnings on the class's first row.
+        for class in &classes {
+            if !class.has_plain_rows {
+                continue;
+            }
+            if class.students > MAX_STUDENTS_PER_CLASS {
+                sink.push(
+                    Finding::new(IssueCode::ClassSize, FILE)
+                        .at_row(u64::from(class.first_row))
+                        .in_column(header_name(Field::ClassId))
+                        .with_detail(class.students.to_string()),
+                );
+            }
+            if class.teacher_rows == 0 {
+                sink.push(
+                    Finding::new(IssueCode::ClassWithoutTeacher, FILE)
+                        .at_row(u64::from(class.first_row))
+                        .in_column(header_name(Field::ClassId)),
+                );
+            }
+        }
+
+        // Rule 8: identifiers equal once leading zeros are removed.
+        leading_zero_warnings(
+            Field::SchoolId,
+            schools.values.iter().map(|v| &**v).zip(schools.first_rows.iter().copied()),
+            sink,
+        );
+        leading_zero_warnings(
+            Field::UserId,
+            users.iter().map(|u| (&*u.user_id, u.first_row)),
+            sink,
+        );
+        leading_zero_warnings(
+            Field::ClassId,
+            classes.iter().map(|c| (&*c.class_id, c.first_row)),
+            sink,
+        );
+        leading_zero_warnings(
+            Field::UserDistrictId,
+            users.iter().filter_map(|u| Some((u.district_id.as_deref()?, u.first_row))),
+            sink,
+        );
+        leading_zero_warnings(
+            Field::UserStateId,
+            users.iter().filter_map(|u| Some((u.state_id.as_deref()?, u.first_row))),
+            sink,
+        );
+
+        // Records from the rows that did not fail.
+        let mut outcome = UsersOutcome::default();
+        let mut user_record: Vec<u32> = vec![NONE; users.len()];
+        let mut class_record: Vec<u32> = vec![NONE; classes.len()];
+        let mut deactivated = vec![false; users.len()];
+        let mut removed = vec![false; classes.len()];
+        let mut school_used = vec![false; schools.values.len()];
+        for (r, _) in rows.iter().zip(&failed_rows).filter(|(_, failed)| !**failed) {
+            let u = r.user as usize;
+            school_used[r.school as usize] = true;
+            if user_record[u] == NONE {
+                user_record[u] = outcome.records.users.len() as u32;
+                let agg = &users[u];
+                outcome.records.users.push(UserRecord {
+                    user_id: agg.user_id.to_string(),
+                    role: agg.role,
+                    first_name: agg.first_name.to_string(),
+                    last_name: agg.last_name.to_string(),
+                    email: agg.email.to_string(),
+                    grade: agg.grade.map(String::from),
+                    district_id: agg.district_id.as_deref().map(String::from),
+                    state_id: agg.state_id.as_deref().map(String::from),
+                    school_ids: Vec::new(),
+                    deactivate: false,
+                });
+            }
+            let record = &mut outcome.records.users[user_record[u] as usize];
+            let school_id = &*schools.values[r.school as usize];
+            if !record.school_ids.iter().any(|s| s == school_id) {
+                record.school_ids.push(school_id.to_string());
+            }
+            if r.action == Some(Action::DeactivateUser) {
+                record.deactivate = true;
+                deactivated[u] = true;
+            }
+            if r.class != NONE {
+                let c = r.class as usize;
+                if class_record[c] == NONE {
+                    class_record[c] = outcome.records.classes.len() as u32;
+                    let agg = &classes[c];
+                    outcome.records.classes.push(ClassRecord {
+                        class_id: agg.class_id.to_string(),
+                        school_id: schools.values[agg.school as usize].to_string(),
+                        name: agg.name.to_string(),
+                        grade: agg.grade.to_string(),
+                        display_name: agg.display_name.as_deref().map(String::from),
+                        remove: false,
+                    });
+                }
+                if r.action == Some(Action::RemoveClass) {
+                    outcome.records.classes[class_record[c] as usize].remove = true;
+                    removed[c] = true;
+                }
+            }
+        }
+        // Enrollments, once per (user, class), unless the user or class goes.
+        let mut enrolled: FxHashSet<u64> = FxHashSet::default();
+        for (r, _) in rows.iter().zip(&failed_rows).filter(|(_, failed)| !**failed) {
+            if r.class == NONE
+                || deactivated[r.user as usize]
+                || removed[r.class as usize]
+                || !matches!(r.action, None | Some(Action::RemoveEnrollment))
+            {
+                continue;
+            }
+            let key = (u64::from(r.user) << 32) | u64::from(r.class);
+            if !enrolled.insert(key) {
+                continue;
+            }
+            let user = &users[r.user as usize];
+            outcome.records.enrollments.push(EnrollmentRecord {
+                user_id: user.user_id.to_string(),
+                class_id: classes[r.class as usize].class_id.to_string(),
+                primary_teacher: (user.role == Role::Teacher).then_some(r.primary),
+                remove: r.action == Some(Action::RemoveEnrollment),
+            });
+        }
+        outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
+        outcome.roles = held_back_roles;
+        for (id, index) in user_index {
+            outcome.roles.insert(id, users[index as usize].role);
+        }
+        outcome
+    }
+}
+
+/// The trimmed cell of a column the file has: (position, value).
+fn raw_cell<'r>(positions: &Positions, record: &Record<'r>, field: Field) -> Option<(usize, &'r str)> {
+    positions
+        .get(field)
+        .map(|(i, _)| (i, record.field(i).trim()))
+}
+
+/// Casts a present, non-blank cell; a problem becomes a finding.
+fn cast_cell<'r>(
+    positions: &Positions,
+    record: &Record<'r>,
+    field: Field,
+    findings: &mut Vec<(usize, Finding)>,
+) -> Option<Cow<'r, str>> {
+    let (position, spec) = positions.get(field)?;
+    let value = record.field(position).trim();
+    if value.is_empty() {
+        return None;
+    }
+    match cells::cast(spec.kind, value) {
+        Ok(canonical) => Some(canonical),
+        Err(CellProblem { code, detail }) => {
+            let mut finding = Finding::new(code, FILE)
+                .at_row(record.row)
+                .in_column(spec.name)
+                .with_value(value);
+            finding.detail = detail;
+            findings.push((position, finding));
+            None
+        }
+    }
+}
+
+/// Identifiers, names and text cast to themselves: the canonical value is a
+/// slice of the cell.
+fn borrowed(canonical: Cow<'_, str>) -> Option<&str> {
+    match canonical {
+        Cow::Borrowed(value) => Some(value),
+        Cow::Owned(_) => None,
+    }
+}
+
+/// Hash of a row's canonical values, to tell identical repeats from conflicts.
+fn hash_row(row: &Row<'_>) -> u64 {
+    let mut hasher = FxHasher::default();
+    row.action.hash(&mut hasher);
+    row.school_id.hash(&mut hasher);
+    row.user_id.hash(&mut hasher);
+    row.role.hash(&mut hasher);
+    row.first_name.hash(&mut hasher);
+    row.last_name.hash(&mut hasher);
+    row.email.as_deref().hash(&mut hasher);
+    row.grade.hash(&mut hasher);
+    row.district_id.hash(&mut hasher);
+    row.state_id.hash(&mut hasher);
+    row.class_id.hash(&mut hasher);
+    row.class_name.hash(&mut hasher);
+    row.class_grade.hash(&mut hasher);
+    row.display_name.hash(&mut hasher);
+    row.primary.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Rule 8 for one identifier column: distinct values that are equal once
+/// leading zeros are removed get one warning each, on their first row.
+fn leading_zero_warnings<'a>(
+    field: Field,
+    values: impl Iterator<Item = (&'a str, u32)>,
+    sink: &mut Sink,
+) {
+    let mut groups: FxHashMap<&str, Vec<(&str, u32)>> = FxHashMap::default();
+    for (value, row) in values {
+        let stripped = value.trim_start_matches('0');
+        // Only values that had leading zeros, or that might have lost some.
+        groups.entry(stripped).or_default().push((value, row));
+    }
+    let column = header_name(field);
+    let mut involved: Vec<(u32, String)> = Vec::new();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        for (value, row) in members {
+            let others: Vec<String> = members
+                .iter()
+                .filter(|(other, _)| other != value)
+                .map(|(_, other_row)| format!("the {column} on row {other_row}"))
+                .collect();
+            involved.push((*row, others.join(" and ")));
+        }
+    }
+    involved.sort();
+    for (row, detail) in involved {
+        sink.push(
+            Finding::new(IssueCode::PossibleLeadingZeroLoss, FILE)
+                .at_row(u64::from(row))
+                .in_column(column)
+                .with_detail(detail)
+                .with_severity(Severity::Warning),
+        );
+    }
+}
