@@ -86,7 +86,7 @@ issue_codes! {
         fix: "Save the file as \"CSV (Comma delimited)\"; semicolon- and tab-separated exports are not accepted.";
     EncodingWindows1252 = "encoding-windows-1252", Warning, File,
         title: "Not UTF-8",
-        message: "{detail} not valid UTF-8 and were read as Windows-1252.",
+        message: "{detail} not valid UTF-8 and read as Windows-1252.",
         fix: "Check the accented names in those rows; save the file as \"CSV UTF-8\" to be sure they are read as intended.";
     EmptyFile = "empty-file", Error, File,
         title: "Empty file",

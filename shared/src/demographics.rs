@@ -93,11 +93,12 @@ impl DemographicsPass {
     }
 
     /// The rules against users.csv; returns the records of students whose
-    /// users.csv rows are clean. `roles` holds every userId users.csv names;
-    /// `clean_users` those that made it into the records.
+    /// users.csv rows are clean. `roles` holds every userId users.csv names
+    /// (with its role where valid); `is_clean_user` tells the ones that made
+    /// it into the records.
     pub fn finish(
         self,
-        roles: &FxHashMap<Box<str>, Role>,
+        roles: &FxHashMap<Box<str>, Option<Role>>,
         is_clean_user: impl Fn(&str) -> bool,
         sink: &mut Sink,
     ) -> Vec<DemographicsRecord> {
@@ -108,12 +109,12 @@ impl DemographicsPass {
             };
             match roles.get(record.user_id.as_str()) {
                 None => sink.push(finding(IssueCode::DemographicsUserNotInUsers)),
-                Some(role) if *role != Role::Student => sink.push(
+                Some(Some(role)) if *role != Role::Student => sink.push(
                     finding(IssueCode::DemographicsUserNotStudent).with_detail(role.as_str()),
                 ),
-                // A student whose users.csv rows have errors is held back with them.
-                Some(_) if !is_clean_user(&record.user_id) => {}
-                Some(_) => out.push(record),
+                // A user whose users.csv rows have errors is held back with them.
+                _ if !is_clean_user(&record.user_id) => {}
+                _ => out.push(record),
             }
         }
         out

@@ -5,6 +5,7 @@
 
 pub mod cells;
 pub mod codes;
+pub mod csv_out;
 mod demographics;
 pub mod dictionary;
 pub mod docs;

@@ -208,9 +208,9 @@ pub(crate) struct UsersPass {
     class_index: FxHashMap<Box<str>, u32>,
     pairs: FxHashMap<u64, PairState>,
     rows: Vec<RowRef>,
-    /// Users seen only on rows with errors, with their role, so demographics
-    /// can tell "held back" from "not in users.csv".
-    held_back_roles: FxHashMap<Box<str>, Role>,
+    /// Users seen only on rows with errors, with their role where valid, so
+    /// demographics can tell "held back" from "not in users.csv".
+    held_back_roles: FxHashMap<Box<str>, Option<Role>>,
     row_findings: Vec<(usize, Finding)>,
 }
 
@@ -218,8 +218,8 @@ pub(crate) struct UsersPass {
 #[derive(Debug, Default)]
 pub(crate) struct UsersOutcome {
     pub records: Records,
-    /// Role of every userId the file names (clean or not).
-    pub roles: FxHashMap<Box<str>, Role>,
+    /// Every userId the file names, clean or not, with its role where valid.
+    pub roles: FxHashMap<Box<str>, Option<Role>>,
     pub schools: u64,
 }
 
@@ -371,9 +371,10 @@ impl UsersPass {
             sink.push(finding);
         }
         if has_error {
-            if let (Some(user_id), Some(role)) = (row.user_id, row.role) {
+            if let Some(user_id) = row.user_id {
                 if !self.user_index.contains_key(user_id) {
-                    self.held_back_roles.entry(user_id.into()).or_insert(role);
+                    let known = self.held_back_roles.entry(user_id.into()).or_insert(row.role);
+                    *known = known.or(row.role);
                 }
             }
             return;
@@ -788,7 +789,7 @@ impl UsersPass {
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         outcome.roles = held_back_roles;
         for (id, index) in user_index {
-            outcome.roles.insert(id, users[index as usize].role);
+            outcome.roles.insert(id, Some(users[index as usize].role));
         }
         outcome
     }

@@ -96,8 +96,7 @@ impl FileState {
         let blank = record.is_blank();
         let Some(header) = &self.header else {
             if blank {
-                sink.push(Finding::new(IssueCode::BlankRow, self.file).at_row(record.row));
-                return;
+                return; // blank lines before the header are skipped
             }
             let verdict = check_header(self.file, &record);
             for finding in &verdict.findings {
@@ -290,7 +289,7 @@ impl Validator {
 
         let mut records = Records::default();
         let mut schools = 0;
-        let mut roles: FxHashMap<Box<str>, Role> = FxHashMap::default();
+        let mut roles: FxHashMap<Box<str>, Option<Role>> = FxHashMap::default();
         if let (true, Some(Pass::Users(pass))) = (users_ok, self.users.pass.take()) {
             let outcome = pass.finish(&mut self.sink);
             records = outcome.records;
