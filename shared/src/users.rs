@@ -241,6 +241,29 @@ impl UsersPass {
         }
     }
 
+    /// A row with the wrong number of cells gets no other finding, but its
+    /// user, if the userId cell can be read, is held back rather than unknown.
+    pub fn note_misshapen_row(&mut self, record: &Record<'_>) {
+        let cell = |field: Field| {
+            self.positions
+                .get(field)
+                .filter(|(i, _)| *i < record.len())
+                .map(|(i, _)| record.field(i).trim())
+        };
+        let Some(user_id) = cell(Field::UserId).filter(|id| cells::is_identifier(id)) else {
+            return;
+        };
+        let role = cell(Field::UserRole).and_then(|r| {
+            cells::cast(crate::dictionary::ValueKind::Role, r)
+                .ok()
+                .and_then(|r| Role::parse(&r))
+        });
+        if !self.user_index.contains_key(user_id) {
+            let known = self.held_back_roles.entry(user_id.into()).or_insert(role);
+            *known = known.or(role);
+        }
+    }
+
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
         let row_number = record.row;

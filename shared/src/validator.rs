@@ -130,6 +130,9 @@ impl FileState {
                 (IssueCode::MissingCell, format!("{} cells, fewer than the {expected} headers", record.len()))
             };
             sink.push(Finding::new(code, self.file).at_row(record.row).with_detail(detail));
+            if let Pass::Users(users) = pass {
+                users.note_misshapen_row(&record);
+            }
             return;
         }
         match pass {
