@@ -35,9 +35,16 @@ pub const MAX_IDENTIFIER_LEN: usize = 64;
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_LEN: usize = 254;
 
-/// Trims the whitespace the spec says to ignore around every cell.
+/// Trims the whitespace the spec says to ignore around every cell (any
+/// Unicode whitespace; the check is cheap when there is none, as is usual).
 pub fn trim_cell(raw: &str) -> &str {
-    raw.trim()
+    let bytes = raw.as_bytes();
+    let plain = |b: Option<&u8>| b.is_some_and(|b| *b > b' ' && *b < 0x80);
+    if plain(bytes.first()) && plain(bytes.last()) {
+        raw
+    } else {
+        raw.trim()
+    }
 }
 
 /// Casts a trimmed, non-blank value to its kind and returns its canonical form.
@@ -141,10 +148,10 @@ fn cast_identifier(value: &str) -> Result<&str, CellProblem> {
 
 fn cast_name(value: &str) -> Result<&str, CellProblem> {
     let problem = |detail: &str| Err(CellProblem::with_detail(IssueCode::InvalidName, detail));
-    if value.chars().count() > MAX_NAME_CHARS {
+    if exceeds_chars(value, MAX_NAME_CHARS) {
         return problem("is longer than 100 characters");
     }
-    if value.chars().any(char::is_control) {
+    if has_control(value) {
         return problem("contains a control character");
     }
     if let Some(first @ ('=' | '+' | '-' | '@')) = value.chars().next() {
@@ -155,14 +162,27 @@ fn cast_name(value: &str) -> Result<&str, CellProblem> {
     Ok(value)
 }
 
+/// More than `max` characters (a byte count settles most values).
+fn exceeds_chars(value: &str, max: usize) -> bool {
+    value.len() > max && value.chars().count() > max
+}
+
+fn has_control(value: &str) -> bool {
+    if value.is_ascii() {
+        value.bytes().any(|b| b < b' ' || b == 0x7F)
+    } else {
+        value.chars().any(char::is_control)
+    }
+}
+
 fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
-    if value.chars().count() > max {
+    if exceeds_chars(value, max) {
         return Err(CellProblem::with_detail(
             IssueCode::InvalidValue,
             format!("is longer than {max} characters"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if has_control(value) {
         return Err(CellProblem::with_detail(
             IssueCode::InvalidValue,
             "contains a control character",
@@ -191,26 +211,33 @@ fn cast_email(value: &str) -> Result<Cow<'_, str>, CellProblem> {
 }
 
 fn is_html_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else {
+    let bytes = value.as_bytes();
+    let Some(at) = bytes.iter().position(|b| *b == b'@') else {
         return false;
     };
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
     let local_ok = !local.is_empty()
         && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b));
-    let label_ok = |label: &str| {
-        let bytes = label.as_bytes();
-        !bytes.is_empty()
-            && bytes.len() <= 63
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-            && bytes[0] != b'-'
-            && bytes[bytes.len() - 1] != b'-'
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(b));
+    let label_ok = |label: &[u8]| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && label[0] != b'-'
+            && label[label.len() - 1] != b'-'
     };
-    local_ok && domain.split('.').all(label_ok)
+    local_ok && domain.split(|b| *b == b'.').all(label_ok)
 }
 
 /// A canonical grade code, or `None`.
 pub fn cast_grade(value: &str) -> Option<&'static str> {
+    // Canonical codes are the common case: find them without a scan.
+    if value.len() == 2 && value.as_bytes()[0].is_ascii_digit() {
+        if let Some(grade) = GRADES.iter().find(|g| **g == value) {
+            return Some(grade);
+        }
+    }
     GRADES
         .iter()
         .find(|g| g.eq_ignore_ascii_case(value))

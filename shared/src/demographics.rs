@@ -98,7 +98,7 @@ impl DemographicsPass {
     /// it into the records.
     pub fn finish(
         self,
-        roles: &FxHashMap<Box<str>, Option<Role>>,
+        roles: &FxHashMap<std::sync::Arc<str>, Option<Role>>,
         is_clean_user: impl Fn(&str) -> bool,
         sink: &mut Sink,
     ) -> Vec<DemographicsRecord> {

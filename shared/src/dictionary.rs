@@ -112,6 +112,9 @@ pub enum Field {
     HomeLanguage,
 }
 
+/// Number of `Field`s (`HomeLanguage` is the last variant).
+pub const FIELD_COUNT: usize = Field::HomeLanguage as usize + 1;
+
 /// One column of a file.
 #[derive(Debug, Clone, Copy)]
 pub struct ColumnSpec {

@@ -48,6 +48,7 @@ impl<'a> Record<'a> {
     }
 
     /// The raw (untrimmed) text of field `index`.
+    #[inline]
     pub fn field(&self, index: usize) -> &'a str {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         &self.text[start..self.ends[index]]
@@ -335,25 +336,36 @@ impl RecordReader {
                         i += 1;
                         continue;
                     }
-                    // Fast path: copy the run of ordinary bytes in one go.
-                    let run = input[i..]
-                        .iter()
-                        .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
-                        .unwrap_or(input.len() - i);
+                    // Fast path: up to the next line break or quote, only
+                    // commas matter; split that run without leaving it.
+                    let run = memchr::memchr3(b'\n', b'\r', b'"', &input[i..]).unwrap_or(input.len() - i);
                     if run > 0 {
-                        self.field_bytes.extend_from_slice(&input[i..i + run]);
+                        let segment = &input[i..i + run];
+                        let mut start = 0;
+                        // Fields are short: a plain loop beats a search per field.
+                        for (comma, _) in segment.iter().enumerate().filter(|(_, b)| **b == b',') {
+                            self.field_bytes.extend_from_slice(&segment[start..comma]);
+                            self.field_ends.push(self.field_bytes.len());
+                            start = comma + 1;
+                        }
+                        self.field_bytes.extend_from_slice(&segment[start..]);
                         self.record_started = true;
-                        self.state = State::Unquoted;
+                        // After a comma the next field starts (and may be quoted).
+                        self.state = if start == segment.len() { State::FieldStart } else { State::Unquoted };
                         i += run;
+                        continue;
+                    }
+                    if byte == b'"' {
+                        // A quote inside an unquoted field is an ordinary character.
+                        self.field_bytes.push(byte);
+                        self.state = State::Unquoted;
+                        i += 1;
                         continue;
                     }
                     self.delimiter_or_terminator(byte, on_record);
                 }
                 State::Quoted => {
-                    let run = input[i..]
-                        .iter()
-                        .position(|&b| b == b'"' || b == b'\n')
-                        .unwrap_or(input.len() - i);
+                    let run = memchr::memchr2(b'"', b'\n', &input[i..]).unwrap_or(input.len() - i);
                     self.field_bytes.extend_from_slice(&input[i..i + run]);
                     i += run;
                     match input.get(i) {

@@ -2,6 +2,7 @@
 //! canonical values. This is all that leaves the browser.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +72,8 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRecord {
-    pub user_id: String,
+    /// Shared with the user's enrollments (identifiers are cloned, not copied).
+    pub user_id: Arc<str>,
     pub role: Role,
     pub first_name: String,
     pub last_name: String,
@@ -90,7 +92,7 @@ pub struct UserRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassRecord {
-    pub class_id: String,
+    pub class_id: Arc<str>,
     pub school_id: String,
     pub name: String,
     pub grade: String,
@@ -103,8 +105,8 @@ pub struct ClassRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrollmentRecord {
-    pub user_id: String,
-    pub class_id: String,
+    pub user_id: Arc<str>,
+    pub class_id: Arc<str>,
     /// `isPrimaryTeacher` as given; `None` when blank.
     pub primary_teacher: Option<bool>,
     /// A `REMOVE-ENROLLMENT` row: end this enrollment.

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
@@ -76,11 +77,11 @@ fn rows_text(rows: &[u32]) -> String {
 
 #[derive(Debug)]
 struct UserAgg {
-    user_id: Box<str>,
+    user_id: Arc<str>,
     role: Role,
     first_name: Box<str>,
     last_name: Box<str>,
-    email: Box<str>,
+    email: Arc<str>,
     grade: Option<&'static str>,
     district_id: Option<Box<str>>,
     state_id: Option<Box<str>>,
@@ -95,7 +96,7 @@ struct UserAgg {
 
 #[derive(Debug)]
 struct ClassAgg {
-    class_id: Box<str>,
+    class_id: Arc<str>,
     school: u32,
     name: Box<str>,
     grade: &'static str,
@@ -109,6 +110,14 @@ struct ClassAgg {
     teacher_rows: u32,
     primary_teacher: u32,
     primary_conflict: bool,
+}
+
+/// Entities a row names that are already known (looked up once per row).
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    school: Option<u32>,
+    user: Option<u32>,
+    class: Option<u32>,
 }
 
 /// A clean row, by reference.
@@ -133,25 +142,27 @@ struct PairState {
 #[derive(Debug)]
 struct Positions {
     columns: Vec<(Field, usize, &'static ColumnSpec)>,
+    /// Indexed by `Field as usize`: looked up several times a row.
+    by_field: Vec<Option<(usize, &'static ColumnSpec)>>,
 }
 
 impl Positions {
     fn new(layout: &Layout) -> Self {
-        Positions {
-            columns: layout
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, spec)| (spec.field, i, *spec))
-                .collect(),
+        let columns: Vec<_> = layout
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| (spec.field, i, *spec))
+            .collect();
+        let mut by_field = vec![None; crate::dictionary::FIELD_COUNT];
+        for (field, i, spec) in &columns {
+            by_field[*field as usize] = Some((*i, *spec));
         }
+        Positions { columns, by_field }
     }
 
     fn get(&self, field: Field) -> Option<(usize, &'static ColumnSpec)> {
-        self.columns
-            .iter()
-            .find(|(f, _, _)| *f == field)
-            .map(|(_, i, spec)| (*i, *spec))
+        self.by_field[field as usize]
     }
 }
 
@@ -202,15 +213,15 @@ pub(crate) struct UsersPass {
     known_schools: Option<FxHashSet<String>>,
     schools: Interner,
     users: Vec<UserAgg>,
-    user_index: FxHashMap<Box<str>, u32>,
-    email_index: FxHashMap<Box<str>, u32>,
+    user_index: FxHashMap<Arc<str>, u32>,
+    email_index: FxHashMap<Arc<str>, u32>,
     classes: Vec<ClassAgg>,
-    class_index: FxHashMap<Box<str>, u32>,
+    class_index: FxHashMap<Arc<str>, u32>,
     pairs: FxHashMap<u64, PairState>,
     rows: Vec<RowRef>,
     /// Users seen only on rows with errors, with their role where valid, so
     /// demographics can tell "held back" from "not in users.csv".
-    held_back_roles: FxHashMap<Box<str>, Option<Role>>,
+    held_back_roles: FxHashMap<Arc<str>, Option<Role>>,
     row_findings: Vec<(usize, Finding)>,
 }
 
@@ -219,7 +230,7 @@ pub(crate) struct UsersPass {
 pub(crate) struct UsersOutcome {
     pub records: Records,
     /// Every userId the file names, clean or not, with its role where valid.
-    pub roles: FxHashMap<Box<str>, Option<Role>>,
+    pub roles: FxHashMap<Arc<str>, Option<Role>>,
     pub schools: u64,
 }
 
@@ -248,7 +259,7 @@ impl UsersPass {
             self.positions
                 .get(field)
                 .filter(|(i, _)| *i < record.len())
-                .map(|(i, _)| record.field(i).trim())
+                .map(|(i, _)| cells::trim_cell(record.field(i)))
         };
         let Some(user_id) = cell(Field::UserId).filter(|id| cells::is_identifier(id)) else {
             return;
@@ -271,27 +282,43 @@ impl UsersPass {
         self.row_findings.clear();
         let positions = &self.positions;
         let findings = &mut self.row_findings;
-        let raw = |field: Field| raw_cell(positions, record, field);
+        let cells_of_row = RowCells::new(positions, record);
+        let raw = |field: Field| cells_of_row.get(field);
 
         // Cells: cast every present, non-blank value to its kind.
-        let mut cast = |field: Field| cast_cell(positions, record, field, findings);
-        row.action = cast(Field::Action).and_then(|a| Action::parse(&a));
-        row.school_id = cast(Field::SchoolId).and_then(borrowed);
-        row.user_id = cast(Field::UserId).and_then(borrowed);
-        row.role = cast(Field::UserRole).and_then(|r| Role::parse(&r));
-        row.first_name = cast(Field::UserFirstName).and_then(borrowed);
-        row.last_name = cast(Field::UserLastName).and_then(borrowed);
-        row.email = cast(Field::UserEmail);
-        row.district_id = cast(Field::UserDistrictId).and_then(borrowed);
-        row.state_id = cast(Field::UserStateId).and_then(borrowed);
-        row.class_id = cast(Field::ClassId).and_then(borrowed);
-        row.class_name = cast(Field::ClassName).and_then(borrowed);
-        row.class_grade = cast(Field::ClassGrade).and_then(|g| cells::cast_grade(&g));
-        row.display_name = cast(Field::ClassDisplayName).and_then(borrowed);
-        row.primary = cast(Field::IsPrimaryTeacher).and_then(|b| cells::cast_boolean(&b));
+        // A value equal to the canonical value already accepted for the same
+        // user or class is accepted as it is: most rows repeat their user's
+        // and class's values, and casting them again is most of the work.
+        let user_index = raw(Field::UserId).and_then(|(_, id)| self.user_index.get(id).copied());
+        let class_index = raw(Field::ClassId).and_then(|(_, id)| self.class_index.get(id).copied());
+        let user = user_index.map(|u| &self.users[u as usize]);
+        let class = class_index.map(|c| &self.classes[c as usize]);
+        let school = raw(Field::SchoolId).and_then(|(_, id)| self.schools.index.get_key_value(id));
+        let mut cast = |field: Field, known: Option<&str>| {
+            if let (Some(known), Some((_, value))) = (known, raw(field)) {
+                if known == value {
+                    return Some(Cow::Borrowed(value));
+                }
+            }
+            cast_cell(positions, &cells_of_row, record.row, field, findings)
+        };
+        row.action = cast(Field::Action, None).and_then(|a| Action::parse(&a));
+        row.school_id = cast(Field::SchoolId, school.map(|(id, _)| &**id)).and_then(borrowed);
+        row.user_id = cast(Field::UserId, user.map(|u| &*u.user_id)).and_then(borrowed);
+        row.role = cast(Field::UserRole, user.map(|u| u.role.as_str())).and_then(|r| Role::parse(&r));
+        row.first_name = cast(Field::UserFirstName, user.map(|u| &*u.first_name)).and_then(borrowed);
+        row.last_name = cast(Field::UserLastName, user.map(|u| &*u.last_name)).and_then(borrowed);
+        row.email = cast(Field::UserEmail, user.map(|u| &*u.email));
+        row.district_id = cast(Field::UserDistrictId, user.and_then(|u| u.district_id.as_deref())).and_then(borrowed);
+        row.state_id = cast(Field::UserStateId, user.and_then(|u| u.state_id.as_deref())).and_then(borrowed);
+        row.class_id = cast(Field::ClassId, class.map(|c| &*c.class_id)).and_then(borrowed);
+        row.class_name = cast(Field::ClassName, class.map(|c| &*c.name)).and_then(borrowed);
+        row.class_grade = cast(Field::ClassGrade, class.map(|c| c.grade)).and_then(|g| cells::cast_grade(&g));
+        row.display_name = cast(Field::ClassDisplayName, class.and_then(|c| c.display_name.as_deref())).and_then(borrowed);
+        row.primary = cast(Field::IsPrimaryTeacher, None).and_then(|b| cells::cast_boolean(&b));
         // The grade's rule depends on the role: cast apart from constraint.
         if !row.role.is_some_and(Role::is_staff) {
-            row.grade = cast(Field::UserGrade).and_then(|g| cells::cast_grade(&g));
+            row.grade = cast(Field::UserGrade, user.and_then(|u| u.grade)).and_then(|g| cells::cast_grade(&g));
         } else if let Some((position, value)) = raw(Field::UserGrade).filter(|(_, v)| !v.is_empty()) {
             findings.push((
                 position,
@@ -402,11 +429,16 @@ impl UsersPass {
             }
             return;
         }
-        self.aggregate(row_number, &row, sink);
+        let known = Known {
+            school: school.map(|(_, &s)| s),
+            user: user_index,
+            class: class_index,
+        };
+        self.aggregate(row_number, &row, known, sink);
     }
 
     /// Adds a clean row to the entities (rules 1-7 are checked as it goes).
-    fn aggregate(&mut self, row_number: u64, row: &Row<'_>, sink: &mut Sink) {
+    fn aggregate(&mut self, row_number: u64, row: &Row<'_>, known: Known, sink: &mut Sink) {
         // A clean row has every required value.
         let (Some(school_id), Some(user_id), Some(role), Some(first_name), Some(last_name), Some(email)) = (
             row.school_id,
@@ -419,10 +451,13 @@ impl UsersPass {
             return;
         };
         let row32 = u32_row(row_number);
-        let school = self.schools.intern(school_id, row32);
+        let school = match known.school {
+            Some(school) => school,
+            None => self.schools.intern(school_id, row32),
+        };
 
-        let user = match self.user_index.get(user_id) {
-            Some(&user) => {
+        let user = match known.user {
+            Some(user) => {
                 let agg = &mut self.users[user as usize];
                 let differs = [
                     agg.role != role,
@@ -445,8 +480,10 @@ impl UsersPass {
             }
             None => {
                 let user = self.users.len() as u32;
+                let user_id: Arc<str> = user_id.into();
+                let email: Arc<str> = email.into();
                 let mut duplicate_email_row = NONE;
-                match self.email_index.get(email) {
+                match self.email_index.get(&*email) {
                     Some(&other) => {
                         let other = &mut self.users[other as usize];
                         if other.duplicate_email_row == NONE {
@@ -455,15 +492,15 @@ impl UsersPass {
                         duplicate_email_row = other.first_row;
                     }
                     None => {
-                        self.email_index.insert(email.into(), user);
+                        self.email_index.insert(email.clone(), user);
                     }
                 }
                 self.users.push(UserAgg {
-                    user_id: user_id.into(),
+                    user_id: user_id.clone(),
                     role,
                     first_name: first_name.into(),
                     last_name: last_name.into(),
-                    email: email.into(),
+                    email,
                     grade: row.grade,
                     district_id: row.district_id.map(Into::into),
                     state_id: row.state_id.map(Into::into),
@@ -472,7 +509,7 @@ impl UsersPass {
                     schools: vec![school],
                     duplicate_email_row,
                 });
-                self.user_index.insert(user_id.into(), user);
+                self.user_index.insert(user_id, user);
                 user
             }
         };
@@ -482,8 +519,8 @@ impl UsersPass {
             (row.class_id, row.class_name, row.class_grade)
         {
             let plain = row.action.is_none();
-            class = match self.class_index.get(class_id) {
-                Some(&class) => {
+            class = match known.class {
+                Some(class) => {
                     let agg = &mut self.classes[class as usize];
                     let differs = [
                         agg.school != school,
@@ -500,8 +537,9 @@ impl UsersPass {
                 }
                 None => {
                     let class = self.classes.len() as u32;
+                    let class_id: Arc<str> = class_id.into();
                     self.classes.push(ClassAgg {
-                        class_id: class_id.into(),
+                        class_id: class_id.clone(),
                         school,
                         name: class_name.into(),
                         grade: class_grade,
@@ -514,7 +552,7 @@ impl UsersPass {
                         primary_teacher: NONE,
                         primary_conflict: false,
                     });
-                    self.class_index.insert(class_id.into(), class);
+                    self.class_index.insert(class_id, class);
                     class
                 }
             };
@@ -746,11 +784,11 @@ impl UsersPass {
                 user_record[u] = outcome.records.users.len() as u32;
                 let agg = &users[u];
                 outcome.records.users.push(UserRecord {
-                    user_id: agg.user_id.to_string(),
+                    user_id: agg.user_id.clone(),
                     role: agg.role,
-                    first_name: agg.first_name.to_string(),
-                    last_name: agg.last_name.to_string(),
-                    email: agg.email.to_string(),
+                    first_name: String::from(&*agg.first_name),
+                    last_name: String::from(&*agg.last_name),
+                    email: String::from(&*agg.email),
                     grade: agg.grade.map(String::from),
                     district_id: agg.district_id.as_deref().map(String::from),
                     state_id: agg.state_id.as_deref().map(String::from),
@@ -761,7 +799,7 @@ impl UsersPass {
             let record = &mut outcome.records.users[user_record[u] as usize];
             let school_id = &*schools.values[r.school as usize];
             if !record.school_ids.iter().any(|s| s == school_id) {
-                record.school_ids.push(school_id.to_string());
+                record.school_ids.push(String::from(school_id));
             }
             if r.action == Some(Action::DeactivateUser) {
                 record.deactivate = true;
@@ -773,9 +811,9 @@ impl UsersPass {
                     class_record[c] = outcome.records.classes.len() as u32;
                     let agg = &classes[c];
                     outcome.records.classes.push(ClassRecord {
-                        class_id: agg.class_id.to_string(),
-                        school_id: schools.values[agg.school as usize].to_string(),
-                        name: agg.name.to_string(),
+                        class_id: agg.class_id.clone(),
+                        school_id: String::from(&*schools.values[agg.school as usize]),
+                        name: String::from(&*agg.name),
                         grade: agg.grade.to_string(),
                         display_name: agg.display_name.as_deref().map(String::from),
                         remove: false,
@@ -803,8 +841,8 @@ impl UsersPass {
             }
             let user = &users[r.user as usize];
             outcome.records.enrollments.push(EnrollmentRecord {
-                user_id: user.user_id.to_string(),
-                class_id: classes[r.class as usize].class_id.to_string(),
+                user_id: user.user_id.clone(),
+                class_id: classes[r.class as usize].class_id.clone(),
                 primary_teacher: (user.role == Role::Teacher).then_some(r.primary),
                 remove: r.action == Some(Action::RemoveEnrollment),
             });
@@ -818,30 +856,44 @@ impl UsersPass {
     }
 }
 
-/// The trimmed cell of a column the file has: (position, value).
-fn raw_cell<'r>(positions: &Positions, record: &Record<'r>, field: Field) -> Option<(usize, &'r str)> {
-    positions
-        .get(field)
-        .map(|(i, _)| (i, record.field(i).trim()))
+/// The trimmed cells of one row, by field: each cell is sliced once.
+struct RowCells<'r> {
+    by_field: [Option<(usize, &'r str)>; crate::dictionary::FIELD_COUNT],
+}
+
+impl<'r> RowCells<'r> {
+    fn new(positions: &Positions, record: &Record<'r>) -> Self {
+        let mut by_field = [None; crate::dictionary::FIELD_COUNT];
+        for (field, position, _) in &positions.columns {
+            by_field[*field as usize] = Some((*position, cells::trim_cell(record.field(*position))));
+        }
+        RowCells { by_field }
+    }
+
+    /// The trimmed cell of a column the file has: (position, value).
+    fn get(&self, field: Field) -> Option<(usize, &'r str)> {
+        self.by_field[field as usize]
+    }
 }
 
 /// Casts a present, non-blank cell; a problem becomes a finding.
 fn cast_cell<'r>(
     positions: &Positions,
-    record: &Record<'r>,
+    cells_of_row: &RowCells<'r>,
+    row: u64,
     field: Field,
     findings: &mut Vec<(usize, Finding)>,
 ) -> Option<Cow<'r, str>> {
-    let (position, spec) = positions.get(field)?;
-    let value = record.field(position).trim();
+    let (position, value) = cells_of_row.get(field)?;
     if value.is_empty() {
         return None;
     }
+    let (_, spec) = positions.get(field)?;
     match cells::cast(spec.kind, value) {
         Ok(canonical) => Some(canonical),
         Err(CellProblem { code, detail }) => {
             let mut finding = Finding::new(code, FILE)
-                .at_row(record.row)
+                .at_row(row)
                 .in_column(spec.name)
                 .with_value(value);
             finding.detail = detail;
@@ -888,22 +940,29 @@ fn leading_zero_warnings<'a>(
     values: impl Iterator<Item = (&'a str, u32)>,
     sink: &mut Sink,
 ) {
-    let mut groups: FxHashMap<&str, Vec<(&str, u32)>> = FxHashMap::default();
+    // Most groups have one member: keep it inline, and a Vec only for more.
+    type Member<'v> = (&'v str, u32);
+    let mut groups: FxHashMap<&str, (Member<'_>, Vec<Member<'_>>)> = FxHashMap::default();
     for (value, row) in values {
         let stripped = value.trim_start_matches('0');
-        // Only values that had leading zeros, or that might have lost some.
-        groups.entry(stripped).or_default().push((value, row));
+        match groups.get_mut(stripped) {
+            Some((_, more)) => more.push((value, row)),
+            None => {
+                groups.insert(stripped, ((value, row), Vec::new()));
+            }
+        }
     }
     let column = header_name(field);
     let mut involved: Vec<(u32, String)> = Vec::new();
-    for members in groups.values().filter(|m| m.len() > 1) {
-        for (value, row) in members {
+    for (first, more) in groups.values().filter(|(_, more)| !more.is_empty()) {
+        let members: Vec<Member<'_>> = std::iter::once(*first).chain(more.iter().copied()).collect();
+        for &(value, row) in &members {
             let others: Vec<String> = members
                 .iter()
-                .filter(|(other, _)| other != value)
+                .filter(|(other, _)| *other != value)
                 .map(|(_, other_row)| format!("the {column} on row {other_row}"))
                 .collect();
-            involved.push((*row, others.join(" and ")));
+            involved.push((row, others.join(" and ")));
         }
     }
     involved.sort();

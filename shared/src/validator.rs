@@ -292,7 +292,7 @@ impl Validator {
 
         let mut records = Records::default();
         let mut schools = 0;
-        let mut roles: FxHashMap<Box<str>, Option<Role>> = FxHashMap::default();
+        let mut roles: FxHashMap<std::sync::Arc<str>, Option<Role>> = FxHashMap::default();
         if let (true, Some(Pass::Users(pass))) = (users_ok, self.users.pass.take()) {
             let outcome = pass.finish(&mut self.sink);
             records = outcome.records;
@@ -303,7 +303,7 @@ impl Validator {
             (users_ok, demographics_ok, self.demographics.pass.take())
         {
             let clean: rustc_hash::FxHashSet<&str> =
-                records.users.iter().map(|u| u.user_id.as_str()).collect();
+                records.users.iter().map(|u| &*u.user_id).collect();
             records.demographics = pass.finish(&roles, |id| clean.contains(id), &mut self.sink);
         }
 

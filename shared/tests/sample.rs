@@ -18,7 +18,7 @@ fn clean_sample_has_no_findings_and_round_trips_to_records() {
     assert_eq!(stats.records.schools, sample.schools.len() as u64);
     assert!(stats.records.teachers > 10 && stats.records.administrators >= 3);
     // Identifiers keep their leading zeros.
-    assert!(validated.records.users.iter().any(|u| u.user_id == "000001"));
+    assert!(validated.records.users.iter().any(|u| &*u.user_id == "000001"));
     assert!(validated.records.users.iter().any(|u| u.last_name == "Smith, Jr."));
 }
 
