@@ -1,1 +1,16 @@
-fn main() {}
+//! `rostergate`: validate roster files, make sample districts, run the server.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = backend::cli::Cli::parse();
+    match backend::cli::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("rostergate: {error:#}");
+            ExitCode::from(backend::cli::EXIT_USAGE_OR_IO)
+        }
+    }
+}

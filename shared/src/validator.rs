@@ -282,7 +282,9 @@ impl Validator {
         let options = self.options.clone();
         let users_started = self.users.started;
         let demographics_started = self.demographics.started;
-        let users_ok = users_started && self.users.finish(&options, &mut self.sink);
+        // Nothing given at all is an empty users.csv, not an empty report.
+        let users_ok =
+            (users_started || !demographics_started) && self.users.finish(&options, &mut self.sink);
         if demographics_started && !users_started {
             self.sink.push(Finding::new(IssueCode::DemographicsWithoutUsers, FileKind::Demographics));
         }

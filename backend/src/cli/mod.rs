@@ -1,0 +1,98 @@
+//! The command line: argument parsing and dispatch.
+
+mod sample;
+mod serve;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// No finding of severity error.
+pub const EXIT_VALID: u8 = 0;
+/// At least one error finding.
+pub const EXIT_INVALID: u8 = 1;
+/// A usage or I/O problem (clap uses 2 for usage errors too).
+pub const EXIT_USAGE_OR_IO: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "rostergate", version, about = "Validate and load school roster files (users.csv, demographics.csv)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a users.csv (and optionally a demographics.csv) against the
+    /// data dictionary. Exit 0: no errors; 1: errors; 2: usage or I/O problem.
+    Validate(ValidateArgs),
+    /// Write a realistic sample district (users.csv, demographics.csv,
+    /// schools.csv; with --errors, damage.csv listing the damage made).
+    Sample(SampleArgs),
+    /// Run the web app (the full server arrives with the server issue).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: counts first, then each problem with its first rows.
+    Text,
+    /// Exactly one JSON object: {valid, findings, stats}.
+    Json,
+    /// The errors report (users-errors.csv), as the browser makes it.
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The users.csv file.
+    pub users: PathBuf,
+    /// A demographics.csv to validate with it.
+    #[arg(long)]
+    pub demographics: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// With --format csv: write users-errors.csv (and demographics-errors.csv)
+    /// into this folder instead of printing the users report.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// School IDs of the district, comma-separated: other schools get unknown-school.
+    #[arg(long, value_delimiter = ',')]
+    pub schools: Option<Vec<String>>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SampleArgs {
+    /// How many students.
+    #[arg(long)]
+    pub students: usize,
+    /// Seed of the generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of student rows to damage, from 0 to 1 (listed in damage.csv).
+    #[arg(long, default_value_t = 0.0)]
+    pub errors: f64,
+    /// Folder to write the files into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTERGATE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The built browser app (trunk build output).
+    #[arg(long, env = "ROSTERGATE_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Sample(args) => sample::run(&args).map(|()| ExitCode::from(EXIT_VALID)),
+        Command::Serve(args) => serve::run(&args).map(|()| ExitCode::from(EXIT_VALID)),
+    }
+}
