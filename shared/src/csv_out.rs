@@ -6,7 +6,10 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Whether a spreadsheet would run the cell as a formula.
 pub fn starts_like_formula(cell: &str) -> bool {
-    matches!(cell.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+    matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 /// Appends one cell, quoted when it needs to be. With `formula_safe`, a cell
@@ -36,7 +39,11 @@ pub fn write_cell(out: &mut Vec<u8>, cell: &str, formula_safe: bool) {
 }
 
 /// Appends one CRLF-terminated row.
-pub fn write_row<'a>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'a str>, formula_safe: bool) {
+pub fn write_row<'a>(
+    out: &mut Vec<u8>,
+    cells: impl IntoIterator<Item = &'a str>,
+    formula_safe: bool,
+) {
     for (i, cell) in cells.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');

@@ -104,9 +104,8 @@ impl DemographicsPass {
     ) -> Vec<DemographicsRecord> {
         let mut out = Vec::with_capacity(self.records.len());
         for (row, record) in self.records {
-            let finding = |code: IssueCode| {
-                Finding::new(code, FILE).at_row(row).in_column("userId")
-            };
+            let finding =
+                |code: IssueCode| Finding::new(code, FILE).at_row(row).in_column("userId");
             match roles.get(record.user_id.as_str()) {
                 None => sink.push(finding(IssueCode::DemographicsUserNotInUsers)),
                 Some(Some(role)) if *role != Role::Student => sink.push(

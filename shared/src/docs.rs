@@ -104,11 +104,23 @@ pub fn data_dictionary_markdown() -> String {
     }
 
     out.push_str("## Values\n\n");
-    let _ = writeln!(out, "- Grades: {}.", GRADES.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        out,
+        "- Grades: {}.",
+        GRADES
+            .iter()
+            .map(|g| format!("`{g}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let _ = writeln!(
         out,
         "- Grade spellings also accepted: {}.",
-        GRADE_ALIASES.iter().map(|(a, g)| format!("`{a}` = `{g}`")).collect::<Vec<_>>().join(", ")
+        GRADE_ALIASES
+            .iter()
+            .map(|(a, g)| format!("`{a}` = `{g}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let _ = writeln!(
         out,
@@ -122,7 +134,11 @@ pub fn data_dictionary_markdown() -> String {
     let _ = writeln!(
         out,
         "- sex: {}.\n",
-        SEX_VALUES.iter().map(|(w, c)| format!("`{w}` = {c}")).collect::<Vec<_>>().join(", ")
+        SEX_VALUES
+            .iter()
+            .map(|(w, c)| format!("`{w}` = {c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     out.push_str("## Problems the validator reports\n\n");
@@ -130,7 +146,9 @@ pub fn data_dictionary_markdown() -> String {
         "Errors keep a row out of the upload (a header or file error refuses the whole file); \
          warnings do not.\n\n",
     );
-    out.push_str("| Code | Severity | Where | What it means | How to fix |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "| Code | Severity | Where | What it means | How to fix |\n|---|---|---|---|---|\n",
+    );
     for code in IssueCode::ALL {
         let info = code.info();
         let _ = writeln!(
@@ -140,7 +158,12 @@ pub fn data_dictionary_markdown() -> String {
             info.severity.as_str(),
             scope_title(info.scope),
             escape(info.title),
-            escape(&info.how_to_fix.replace("{column}", "the column").replace("{detail}", "the expected name"))
+            escape(
+                &info
+                    .how_to_fix
+                    .replace("{column}", "the column")
+                    .replace("{detail}", "the expected name")
+            )
         );
     }
     out

@@ -10,7 +10,14 @@ use crate::reader::{Record, RecordReader};
 use crate::report::Finding;
 
 /// Columns added after the original ones.
-pub const REPORT_COLUMNS: &[&str] = &["rowNumber", "severity", "column", "code", "message", "howToFix"];
+pub const REPORT_COLUMNS: &[&str] = &[
+    "rowNumber",
+    "severity",
+    "column",
+    "code",
+    "message",
+    "howToFix",
+];
 
 /// Streaming writer of an errors report.
 #[derive(Debug)]
@@ -91,7 +98,10 @@ impl ErrorsCsvWriter {
             return;
         }
         self.width = Some(names.len());
-        let header = names.iter().map(|n| n.trim_start_matches('\u{FEFF}')).chain(REPORT_COLUMNS.iter().copied());
+        let header = names
+            .iter()
+            .map(|n| n.trim_start_matches('\u{FEFF}'))
+            .chain(REPORT_COLUMNS.iter().copied());
         write_row(&mut self.out, header, true);
         for finding in std::mem::take(&mut self.file_level) {
             self.write_line(&[], &finding);

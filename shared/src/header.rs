@@ -54,11 +54,14 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
         findings: Vec::new(),
     };
     if let Some(separator) = other_delimiter(&verdict.names) {
-        verdict.findings.push(Finding::new(IssueCode::WrongDelimiter, file).with_detail(separator));
+        verdict
+            .findings
+            .push(Finding::new(IssueCode::WrongDelimiter, file).with_detail(separator));
         return verdict;
     }
 
-    let finding = |code: IssueCode, column: &str| Finding::new(code, file).in_column(column.to_string());
+    let finding =
+        |code: IssueCode, column: &str| Finding::new(code, file).in_column(column.to_string());
     let mut columns = Vec::with_capacity(verdict.names.len());
     // Columns named, exactly or in the wrong case: they are not "missing".
     let mut named: Vec<&'static str> = Vec::new();
@@ -71,16 +74,24 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
         }
         if let Some(spec) = file.column(name) {
             if named.contains(&spec.name) {
-                verdict.findings.push(finding(IssueCode::DuplicateHeader, name));
+                verdict
+                    .findings
+                    .push(finding(IssueCode::DuplicateHeader, name));
             } else {
                 named.push(spec.name);
                 columns.push(spec);
             }
             continue;
         }
-        if let Some(spec) = file.columns().iter().find(|c| c.name.eq_ignore_ascii_case(name)) {
+        if let Some(spec) = file
+            .columns()
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+        {
             if named.contains(&spec.name) {
-                verdict.findings.push(finding(IssueCode::DuplicateHeader, name));
+                verdict
+                    .findings
+                    .push(finding(IssueCode::DuplicateHeader, name));
             } else {
                 named.push(spec.name);
                 verdict
@@ -92,12 +103,16 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
         let suggestion = suggest(file, name)
             .map(|s| format!(" Did you mean {s}?"))
             .unwrap_or_default();
-        verdict.findings.push(finding(IssueCode::UnknownHeader, name).with_detail(suggestion));
+        verdict
+            .findings
+            .push(finding(IssueCode::UnknownHeader, name).with_detail(suggestion));
     }
 
     for spec in file.columns() {
         if spec.presence == Presence::Required && !named.contains(&spec.name) {
-            verdict.findings.push(finding(IssueCode::MissingHeader, spec.name));
+            verdict
+                .findings
+                .push(finding(IssueCode::MissingHeader, spec.name));
         }
     }
     if file == FileKind::Users {
@@ -192,7 +207,12 @@ mod tests {
         verdict(file, header)
             .findings
             .iter()
-            .map(|f| (f.code.as_str().to_string(), f.column.as_deref().map(String::from)))
+            .map(|f| {
+                (
+                    f.code.as_str().to_string(),
+                    f.column.as_deref().map(String::from),
+                )
+            })
             .collect()
     }
 
@@ -202,10 +222,11 @@ mod tests {
     fn table() {
         use FileKind::{Demographics as D, Users as U};
         // (file, header, expected [(code, column)])
-        let cases: &[(FileKind, &str, &[(&str, Option<&str>)])] = &[
+        type Expected<'a> = &'a [(&'a str, Option<&'a str>)];
+        let cases: &[(FileKind, &str, Expected)] = &[
             (U, FULL, &[]),
             (U, "userGrade,userEmail,userLastName,userFirstName,userRole,userId,schoolId", &[]),
-            (U, &"schoolId,userId,userRole,userFirstName,userLastName,userEmail", &[("missing-header", Some("userGrade"))]),
+            (U, "schoolId,userId,userRole,userFirstName,userLastName,userEmail", &[("missing-header", Some("userGrade"))]),
             (U, "schoolid,userId,userRole,userFirstName,userLastName,userEmail,userGrade", &[("header-wrong-case", Some("schoolid"))]),
             (U, "schoolId,userId,userId,userRole,userFirstName,userLastName,userEmail,userGrade", &[("duplicate-header", Some("userId"))]),
             (U, "schoolId,,userId,userRole,userFirstName,userLastName,userEmail,userGrade", &[("blank-header", None)]),
@@ -238,7 +259,10 @@ mod tests {
     #[test]
     fn suggestions_and_bom() {
         let v = verdict(FileKind::Users, &format!("{FULL},usrRole"));
-        assert_eq!(v.findings[0].message(), "The column usrRole is not part of this file. Did you mean userRole?");
+        assert_eq!(
+            v.findings[0].message(),
+            "The column usrRole is not part of this file. Did you mean userRole?"
+        );
         assert_eq!(suggest(FileKind::Users, "shoeSize"), None);
         assert_eq!(suggest(FileKind::Users, "user_email"), Some("userEmail"));
         let v = verdict(FileKind::Users, &format!("\u{FEFF}{FULL}"));

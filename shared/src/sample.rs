@@ -61,7 +61,12 @@ impl Sample {
             let row = d.row.to_string();
             write_row(
                 &mut out,
-                [d.file.file_name(), &row, d.code.as_str(), d.column.unwrap_or("")],
+                [
+                    d.file.file_name(),
+                    &row,
+                    d.code.as_str(),
+                    d.column.unwrap_or(""),
+                ],
                 false,
             );
         }
@@ -95,25 +100,102 @@ impl Rng {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "José", "Zoë", "Chloé", "Mateo", "Olivia", "Liam", "Amélie", "Noah", "Søren", "Renée",
-    "François", "Björn", "Ana María", "Aiyana", "Dmitri", "Fatima", "Kwame", "Mei", "Siobhán",
-    "Ngozi", "Lucía", "Ethan", "Emma", "Aarav", "Hana", "Jürgen", "Leilani", "Omar", "Priya",
-    "Tomás", "Yuki", "Zoltán", "Ava", "Benjamin", "Camila", "Diego", "Élodie", "Gabriel",
+    "José",
+    "Zoë",
+    "Chloé",
+    "Mateo",
+    "Olivia",
+    "Liam",
+    "Amélie",
+    "Noah",
+    "Søren",
+    "Renée",
+    "François",
+    "Björn",
+    "Ana María",
+    "Aiyana",
+    "Dmitri",
+    "Fatima",
+    "Kwame",
+    "Mei",
+    "Siobhán",
+    "Ngozi",
+    "Lucía",
+    "Ethan",
+    "Emma",
+    "Aarav",
+    "Hana",
+    "Jürgen",
+    "Leilani",
+    "Omar",
+    "Priya",
+    "Tomás",
+    "Yuki",
+    "Zoltán",
+    "Ava",
+    "Benjamin",
+    "Camila",
+    "Diego",
+    "Élodie",
+    "Gabriel",
 ];
 const LAST_NAMES: &[&str] = &[
-    "García", "O'Brien", "Smith, Jr.", "Müller", "Nguyễn", "Johnson", "Kowalski", "Dubois",
-    "Martínez", "Okafor", "Lee", "Brown", "Hernández", "Søndergaard", "Williams, III",
-    "Papadopoulos", "Chen", "Ivanova", "Rodríguez", "Yamamoto", "Ali", "Patel", "Ó Súilleabháin",
-    "Núñez", "Kim", "Begay", "Wilson", "Haddad", "Björklund", "Davis",
+    "García",
+    "O'Brien",
+    "Smith, Jr.",
+    "Müller",
+    "Nguyễn",
+    "Johnson",
+    "Kowalski",
+    "Dubois",
+    "Martínez",
+    "Okafor",
+    "Lee",
+    "Brown",
+    "Hernández",
+    "Søndergaard",
+    "Williams, III",
+    "Papadopoulos",
+    "Chen",
+    "Ivanova",
+    "Rodríguez",
+    "Yamamoto",
+    "Ali",
+    "Patel",
+    "Ó Súilleabháin",
+    "Núñez",
+    "Kim",
+    "Begay",
+    "Wilson",
+    "Haddad",
+    "Björklund",
+    "Davis",
 ];
 const SCHOOL_NAMES: &[&str] = &[
-    "Maple", "Cedar Ridge", "Lakeview", "Riverside", "Oak Hill", "Sunnyside", "Pine Valley",
-    "Eastgate", "Westwood", "Harbor", "Meadowbrook", "Summit",
+    "Maple",
+    "Cedar Ridge",
+    "Lakeview",
+    "Riverside",
+    "Oak Hill",
+    "Sunnyside",
+    "Pine Valley",
+    "Eastgate",
+    "Westwood",
+    "Harbor",
+    "Meadowbrook",
+    "Summit",
 ];
 const ELEMENTARY_GRADES: &[&str] = &["KG", "01", "02", "03", "04", "05"];
 const MIDDLE_GRADES: &[&str] = &["06", "07", "08"];
 const HIGH_GRADES: &[&str] = &["09", "10", "11", "12"];
-const SECONDARY_SUBJECTS: &[&str] = &["Math", "English", "Science", "Social Studies", "PE", "Spanish"];
+const SECONDARY_SUBJECTS: &[&str] = &[
+    "Math",
+    "English",
+    "Science",
+    "Social Studies",
+    "PE",
+    "Spanish",
+];
 const STUDENTS_PER_SECTION: usize = 28;
 const CLASSES_PER_TEACHER: usize = 5;
 const STUDENTS_PER_SCHOOL: usize = 600;
@@ -134,7 +216,10 @@ impl Writer {
 
 /// Column indexes of users.csv, in dictionary order.
 fn users_column(name: &str) -> usize {
-    USERS_COLUMNS.iter().position(|c| c.name == name).unwrap_or(0)
+    USERS_COLUMNS
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or(0)
 }
 
 /// Generates a sample district.
@@ -166,9 +251,17 @@ pub fn generate(options: &SampleOptions) -> Sample {
         users: Vec::with_capacity(options.students * 4 * 120),
         rows: 1,
     };
-    write_row(&mut writer.users, USERS_COLUMNS.iter().map(|c| c.name), false);
+    write_row(
+        &mut writer.users,
+        USERS_COLUMNS.iter().map(|c| c.name),
+        false,
+    );
     let mut demographics = Vec::with_capacity(options.students * 80);
-    write_row(&mut demographics, DEMOGRAPHICS_COLUMNS.iter().map(|c| c.name), false);
+    write_row(
+        &mut demographics,
+        DEMOGRAPHICS_COLUMNS.iter().map(|c| c.name),
+        false,
+    );
     let mut demographics_row = 1u64;
     let mut damage = Vec::new();
     let mut next_student = 1usize;
@@ -183,7 +276,21 @@ pub fn generate(options: &SampleOptions) -> Sample {
             let email = format!("admin{:03}{}@{DOMAIN}", index + 1, a);
             let (first, last) = (rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
             writer.row(&[
-                "", sid, &id, "administrator", first, last, &email, "", "", "", "", "", "", "", "",
+                "",
+                sid,
+                &id,
+                "administrator",
+                first,
+                last,
+                &email,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
             ]);
         }
 
@@ -196,10 +303,14 @@ pub fn generate(options: &SampleOptions) -> Sample {
             1 => MIDDLE_GRADES,
             _ => HIGH_GRADES,
         };
-        let subjects: &[&str] = if index % 3 == 0 { &["Homeroom"] } else { SECONDARY_SUBJECTS };
+        let subjects: &[&str] = if index % 3 == 0 {
+            &["Homeroom"]
+        } else {
+            SECONDARY_SUBJECTS
+        };
         for (g, grade) in grades.iter().enumerate() {
-            let in_grade = students_here / grades.len()
-                + usize::from(g < students_here % grades.len());
+            let in_grade =
+                students_here / grades.len() + usize::from(g < students_here % grades.len());
             if in_grade == 0 {
                 continue;
             }
@@ -250,8 +361,21 @@ pub fn generate(options: &SampleOptions) -> Sample {
                 for subject_index in 0..subjects.len() {
                     let (class_id, name, display) = &classes[subject_index * sections + section];
                     let mut cells: Vec<String> = [
-                        "", sid, &user_id, "student", first, last, &email, grade, &district_id,
-                        &state_id, class_id, name, grade, display, "",
+                        "",
+                        sid,
+                        &user_id,
+                        "student",
+                        first,
+                        last,
+                        &email,
+                        grade,
+                        &district_id,
+                        &state_id,
+                        class_id,
+                        name,
+                        grade,
+                        display,
+                        "",
                     ]
                     .iter()
                     .map(|s| s.to_string())
@@ -261,7 +385,10 @@ pub fn generate(options: &SampleOptions) -> Sample {
                         damage.push(damage_users_row(&mut rng, &mut cells, row));
                     }
                     let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-                    if damage.last().is_some_and(|d| d.row == row && d.code == IssueCode::MissingCell) {
+                    if damage
+                        .last()
+                        .is_some_and(|d| d.row == row && d.code == IssueCode::MissingCell)
+                    {
                         writer.row(&cells[..cells.len() - 1]);
                     } else {
                         writer.row(&cells);
@@ -270,7 +397,11 @@ pub fn generate(options: &SampleOptions) -> Sample {
                 demographics_row += 1;
                 let mut cells = demographics_cells(&mut rng, &user_id);
                 if rng.chance(options.error_rate) {
-                    damage.push(damage_demographics_row(&mut rng, &mut cells, demographics_row));
+                    damage.push(damage_demographics_row(
+                        &mut rng,
+                        &mut cells,
+                        demographics_row,
+                    ));
                 }
                 write_row(&mut demographics, cells.iter().map(String::as_str), false);
             }
@@ -292,13 +423,17 @@ fn demographics_cells(rng: &mut Rng, user_id: &str) -> Vec<String> {
     let mut cells = vec![
         user_id.to_string(),
         format!("{year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28)),
-        rng.pick(&["male", "female", "other", "unspecified"]).to_string(),
+        rng.pick(&["male", "female", "other", "unspecified"])
+            .to_string(),
     ];
     for p in [2, 6, 14, 1, 55, 4, 25, 12, 13, 8, 10, 2, 3] {
         cells.push(boolean(rng, p).to_string());
     }
     cells.push(rng.pick(&["free", "reduced", "paid", "other"]).to_string());
-    cells.push(rng.pick(&["en", "es", "vi", "zh", "ar", "spa", "so"]).to_string());
+    cells.push(
+        rng.pick(&["en", "es", "vi", "zh", "ar", "spa", "so"])
+            .to_string(),
+    );
     cells
 }
 
@@ -338,7 +473,12 @@ fn damage_users_row(rng: &mut Rng, cells: &mut [String], row: u64) -> Damage {
 }
 
 fn damage_demographics_row(rng: &mut Rng, cells: &mut [String], row: u64) -> Damage {
-    let column_index = |name: &str| DEMOGRAPHICS_COLUMNS.iter().position(|c| c.name == name).unwrap_or(0);
+    let column_index = |name: &str| {
+        DEMOGRAPHICS_COLUMNS
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or(0)
+    };
     let (code, column, value) = *rng.pick(&[
         (IssueCode::InvalidDate, "birthDate", "31/31/2010"),
         (IssueCode::InvalidBoolean, "iep", "maybe"),
@@ -359,7 +499,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_sample() {
-        let options = SampleOptions { students: 200, seed: 7, error_rate: 0.1 };
+        let options = SampleOptions {
+            students: 200,
+            seed: 7,
+            error_rate: 0.1,
+        };
         let a = generate(&options);
         let b = generate(&options);
         assert_eq!(a.users_csv, b.users_csv);

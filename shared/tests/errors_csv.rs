@@ -31,9 +31,17 @@ S1,A2,administrator,\"Ng, Jr.\",Lee,al@x.org,,5,error,userEmail,duplicate-email,
 fn header_problems_come_first_without_rows() {
     let file = "schoolId,usrId\nS1,U1\n";
     let validated = validate(file.as_bytes(), None, Options::default());
-    let text = String::from_utf8(errors_csv(FileKind::Users, &validated.report.findings, file.as_bytes())).unwrap();
+    let text = String::from_utf8(errors_csv(
+        FileKind::Users,
+        &validated.report.findings,
+        file.as_bytes(),
+    ))
+    .unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "\u{FEFF}schoolId,usrId,rowNumber,severity,column,code,message,howToFix");
+    assert_eq!(
+        lines[0],
+        "\u{FEFF}schoolId,usrId,rowNumber,severity,column,code,message,howToFix"
+    );
     assert!(lines[1].starts_with(",,,error,usrId,unknown-header,The column usrId is not part of this file. Did you mean userId?"), "{}", lines[1]);
     assert_eq!(lines.len(), 1 + validated.report.findings.len());
 }

@@ -8,7 +8,9 @@ use shared::docs::{data_dictionary_markdown, template_csv, template_path, DATA_D
 use shared::FileKind;
 
 fn check(relative: &str, expected: &[u8]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(relative);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
     if std::env::var_os("ROSTERGATE_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, expected).unwrap();

@@ -42,9 +42,7 @@ fn with_demographics(mut c: Case, rows: &[&str]) -> Case {
 
 fn render(c: &Case) -> Vec<String> {
     let options = Options {
-        known_school_ids: c
-            .schools
-            .map(|s| s.iter().map(|s| s.to_string()).collect()),
+        known_school_ids: c.schools.map(|s| s.iter().map(|s| s.to_string()).collect()),
         ..Options::default()
     };
     let mut validator = shared::Validator::new(options);
@@ -175,7 +173,10 @@ fn every_case() {
     for c in cases() {
         let got = render(&c);
         if got != c.expected {
-            failures.push(format!("{}:\n  expected {:?}\n  got      {:?}", c.name, c.expected, got));
+            failures.push(format!(
+                "{}:\n  expected {:?}\n  got      {:?}",
+                c.name, c.expected, got
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -186,9 +187,17 @@ fn windows_1252() {
     let mut bytes = format!("{H}\n{T1}\n").into_bytes();
     bytes.extend_from_slice(b",S1,U1,student,Jos\xE9,Kim,bo@x.org,05,,,C1,Math,05,,\n");
     let validated = validate(&bytes, None, Options::default());
-    let codes: Vec<&str> = validated.report.findings.iter().map(|f| f.code.as_str()).collect();
+    let codes: Vec<&str> = validated
+        .report
+        .findings
+        .iter()
+        .map(|f| f.code.as_str())
+        .collect();
     assert_eq!(codes, ["encoding-windows-1252"]);
-    assert_eq!(validated.report.findings[0].message(), "Row 3 was not valid UTF-8 and read as Windows-1252.");
+    assert_eq!(
+        validated.report.findings[0].message(),
+        "Row 3 was not valid UTF-8 and read as Windows-1252."
+    );
     assert!(validated.report.valid, "a warning keeps the file valid");
     assert_eq!(validated.records.users[1].first_name, "José");
 }
@@ -226,9 +235,22 @@ fn records_are_entities_with_canonical_values() {
         "REMOVE-ENROLLMENT,S1,U3,student,Di,Ro,di@x.org,05,,,C1,Math,05,Algebra,",
     ])
     .unwrap();
-    let validated = validate(file.as_bytes(), Some(format!("{DH}\nU1,9/2/2014,f,,,ES\n").as_bytes()), Options::default());
-    let codes: Vec<&str> = validated.report.findings.iter().map(|f| f.code.as_str()).collect();
-    assert_eq!(codes, ["class-conflict", "class-conflict", "class-conflict"], "display name blank vs set");
+    let validated = validate(
+        file.as_bytes(),
+        Some(format!("{DH}\nU1,9/2/2014,f,,,ES\n").as_bytes()),
+        Options::default(),
+    );
+    let codes: Vec<&str> = validated
+        .report
+        .findings
+        .iter()
+        .map(|f| f.code.as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["class-conflict", "class-conflict", "class-conflict"],
+        "display name blank vs set"
+    );
     let json = serde_json::to_value(&validated.records).unwrap();
     assert_eq!(
         json,
@@ -263,10 +285,15 @@ fn records_are_entities_with_canonical_values() {
 
 #[test]
 fn findings_are_capped_but_counted() {
-    let rows: Vec<String> = (0..50).map(|i| format!(",S1,U{i},student,Bo,Kim,bad,05,,,,,,,")).collect();
+    let rows: Vec<String> = (0..50)
+        .map(|i| format!(",S1,U{i},student,Bo,Kim,bad,05,,,,,,,"))
+        .collect();
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let file = users(&rows).unwrap();
-    let options = Options { max_findings_per_code: 10, ..Options::default() };
+    let options = Options {
+        max_findings_per_code: 10,
+        ..Options::default()
+    };
     let validated = validate(file.as_bytes(), None, options);
     let report = &validated.report;
     assert_eq!(report.findings.len(), 10);
@@ -280,15 +307,32 @@ fn findings_are_capped_but_counted() {
 fn header_verdict_comes_before_the_rows() {
     let mut validator = shared::Validator::new(Options::default());
     validator.push_users(format!("{H}\n{T1}\n,S1,U1").as_bytes());
-    let header = validator.header(shared::FileKind::Users).expect("header read");
+    let header = validator
+        .header(shared::FileKind::Users)
+        .expect("header read");
     assert!(header.accepted());
     assert_eq!(validator.progress().users_rows, 1);
 
     let mut validator = shared::Validator::new(Options::default());
     validator.push_users(b"schoolId,usrId,userRole\n");
-    let header = validator.header(shared::FileKind::Users).expect("header read");
+    let header = validator
+        .header(shared::FileKind::Users)
+        .expect("header read");
     assert!(!header.accepted());
     let codes: Vec<&str> = header.findings.iter().map(|f| f.code.as_str()).collect();
-    assert_eq!(codes, ["unknown-header", "missing-header", "missing-header", "missing-header", "missing-header", "missing-header"]);
-    assert_eq!(header.findings[0].message(), "The column usrId is not part of this file. Did you mean userId?");
+    assert_eq!(
+        codes,
+        [
+            "unknown-header",
+            "missing-header",
+            "missing-header",
+            "missing-header",
+            "missing-header",
+            "missing-header"
+        ]
+    );
+    assert_eq!(
+        header.findings[0].message(),
+        "The column usrId is not part of this file. Did you mean userId?"
+    );
 }

@@ -17,7 +17,11 @@ pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_USAGE_OR_IO: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "rostergate", version, about = "Validate and load school roster files (users.csv, demographics.csv)")]
+#[command(
+    name = "rostergate",
+    version,
+    about = "Validate and load school roster files (users.csv, demographics.csv)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

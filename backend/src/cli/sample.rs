@@ -19,7 +19,8 @@ pub fn run(args: &SampleArgs) -> anyhow::Result<()> {
         seed: args.seed,
         error_rate: args.errors,
     });
-    fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let write = |name: &str, bytes: &[u8]| {
         let path = args.out.join(name);
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
@@ -27,11 +28,20 @@ pub fn run(args: &SampleArgs) -> anyhow::Result<()> {
     write("users.csv", &sample.users_csv)?;
     write("demographics.csv", &sample.demographics_csv)?;
     let mut schools = Vec::new();
-    write_row(&mut schools, ["schoolId", "name", "lowGrade", "highGrade"], false);
+    write_row(
+        &mut schools,
+        ["schoolId", "name", "lowGrade", "highGrade"],
+        false,
+    );
     for school in &sample.schools {
         write_row(
             &mut schools,
-            [school.school_id.as_str(), &school.name, school.low_grade, school.high_grade],
+            [
+                school.school_id.as_str(),
+                &school.name,
+                school.low_grade,
+                school.high_grade,
+            ],
             false,
         );
     }
@@ -45,7 +55,10 @@ pub fn run(args: &SampleArgs) -> anyhow::Result<()> {
         args.students,
         sample.schools.len(),
         if args.errors > 0.0 {
-            format!(", {} damaged rows listed in damage.csv", sample.damage.len())
+            format!(
+                ", {} damaged rows listed in damage.csv",
+                sample.damage.len()
+            )
         } else {
             String::new()
         },

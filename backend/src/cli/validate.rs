@@ -43,7 +43,9 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let mut validator = Validator::new(options);
-    stream(&args.users, FileKind::Users, |chunk| validator.push_users(chunk))?;
+    stream(&args.users, FileKind::Users, |chunk| {
+        validator.push_users(chunk)
+    })?;
     if let Some(demographics) = &args.demographics {
         stream(demographics, FileKind::Demographics, |chunk| {
             validator.push_demographics(chunk)
@@ -64,7 +66,12 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                write_errors_csv(&dir.join(FileKind::Users.errors_file_name()), FileKind::Users, &args.users, report)?;
+                write_errors_csv(
+                    &dir.join(FileKind::Users.errors_file_name()),
+                    FileKind::Users,
+                    &args.users,
+                    report,
+                )?;
                 if let Some(demographics) = &args.demographics {
                     let path = dir.join(FileKind::Demographics.errors_file_name());
                     write_errors_csv(&path, FileKind::Demographics, demographics, report)?;
@@ -79,12 +86,22 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         },
     }
     out.flush()?;
-    Ok(ExitCode::from(if report.valid { EXIT_VALID } else { EXIT_INVALID }))
+    Ok(ExitCode::from(if report.valid {
+        EXIT_VALID
+    } else {
+        EXIT_INVALID
+    }))
 }
 
 /// Second pass over the original file: the errors report next to it.
-fn write_errors_csv(target: &Path, file: FileKind, original: &Path, report: &Report) -> anyhow::Result<()> {
-    let mut output = File::create(target).with_context(|| format!("cannot write {}", target.display()))?;
+fn write_errors_csv(
+    target: &Path,
+    file: FileKind,
+    original: &Path,
+    report: &Report,
+) -> anyhow::Result<()> {
+    let mut output =
+        File::create(target).with_context(|| format!("cannot write {}", target.display()))?;
     let mut writer = ErrorsCsvWriter::new(file, &report.findings);
     let mut failure = None;
     stream(original, file, |chunk| {
@@ -119,7 +136,10 @@ fn write_text(out: &mut impl Write, validated: &Validated) -> io::Result<()> {
         count(stats.errors, "error", "errors"),
         count(stats.warnings, "warning", "warnings")
     )?;
-    let files = [(FileKind::Users, Some(&stats.users_file)), (FileKind::Demographics, stats.demographics_file.as_ref())];
+    let files = [
+        (FileKind::Users, Some(&stats.users_file)),
+        (FileKind::Demographics, stats.demographics_file.as_ref()),
+    ];
     for (file, file_stats) in files {
         let Some(s) = file_stats else { continue };
         writeln!(
@@ -144,26 +164,53 @@ fn write_text(out: &mut impl Write, validated: &Validated) -> io::Result<()> {
         count(r.schools, "school", "schools"),
         count(r.classes, "class", "classes"),
         count(r.enrollments, "enrollment", "enrollments"),
-        count(r.demographics, "demographics record", "demographics records"),
+        count(
+            r.demographics,
+            "demographics record",
+            "demographics records"
+        ),
     )?;
 
     let mut by_code: BTreeMap<(Severity, IssueCode), Vec<&Finding>> = BTreeMap::new();
     for finding in &report.findings {
-        by_code.entry((finding.severity, finding.code)).or_default().push(finding);
+        by_code
+            .entry((finding.severity, finding.code))
+            .or_default()
+            .push(finding);
     }
     for ((severity, code), findings) in &by_code {
-        let total = stats.by_code.get(code).copied().unwrap_or(findings.len() as u64);
-        writeln!(out, "\n{} {} ({}): {}", severity.as_str(), code, total, code.info().title)?;
+        let total = stats
+            .by_code
+            .get(code)
+            .copied()
+            .unwrap_or(findings.len() as u64);
+        writeln!(
+            out,
+            "\n{} {} ({}): {}",
+            severity.as_str(),
+            code,
+            total,
+            code.info().title
+        )?;
         for finding in findings.iter().take(ROWS_SHOWN_PER_CODE) {
             let value = finding
                 .value
                 .as_deref()
                 .map(|v| format!(" [value: {v:?}]"))
                 .unwrap_or_default();
-            writeln!(out, "  {}: {}{value}", finding.location(), finding.message())?;
+            writeln!(
+                out,
+                "  {}: {}{value}",
+                finding.location(),
+                finding.message()
+            )?;
         }
         if total as usize > ROWS_SHOWN_PER_CODE {
-            writeln!(out, "  ... and {} more", total as usize - ROWS_SHOWN_PER_CODE)?;
+            writeln!(
+                out,
+                "  ... and {} more",
+                total as usize - ROWS_SHOWN_PER_CODE
+            )?;
         }
         writeln!(out, "  How to fix: {}", findings[0].how_to_fix())?;
     }
