@@ -1,4 +1,5 @@
-//! RosterGate's backend crate: the `rostergate` command line (and, with the
-//! next issue, the server). Thin shells around the `shared` schema crate.
+//! RosterGate's backend crate: the `rostergate` command line and the web
+//! server. Thin shells around the `shared` schema crate.
 
 pub mod cli;
+pub mod server;

@@ -35,7 +35,7 @@ pub enum Command {
     /// Write a realistic sample district (users.csv, demographics.csv,
     /// schools.csv; with --errors, damage.csv listing the damage made).
     Sample(SampleArgs),
-    /// Run the web app (the full server arrives with the server issue).
+    /// Run the web app: the browser validator, data dictionary and templates.
     Serve(ServeArgs),
 }
 
@@ -91,6 +91,9 @@ pub struct ServeArgs {
     /// The built browser app (trunk build output).
     #[arg(long, env = "ROSTERGATE_DIST", default_value = "dist")]
     pub dist: PathBuf,
+    /// Static files served under /public (data dictionary, CSV templates).
+    #[arg(long, env = "ROSTERGATE_PUBLIC", default_value = "public")]
+    pub public: PathBuf,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -1,13 +1,12 @@
-//! `rostergate serve`: placeholder until the server issue lands.
+//! `rostergate serve`: run the web app.
 
 use super::ServeArgs;
+use crate::server::{serve, Config};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "the server is not built yet (it comes with the server issue); \
-         meanwhile open {}/index.html through any static file server, \
-         or use `rostergate validate` (would bind {})",
-        args.dist.display(),
-        args.bind
-    )
+    let config = Config {
+        dist: args.dist.clone(),
+        public: args.public.clone(),
+    };
+    tokio::runtime::Runtime::new()?.block_on(serve(&args.bind, config))
 }
