@@ -68,7 +68,11 @@ fn u32_row(row: u64) -> u32 {
 }
 
 fn rows_text(rows: &[u32]) -> String {
-    let mut shown: Vec<String> = rows.iter().take(ROWS_IN_MESSAGE).map(u32::to_string).collect();
+    let mut shown: Vec<String> = rows
+        .iter()
+        .take(ROWS_IN_MESSAGE)
+        .map(u32::to_string)
+        .collect();
     if rows.len() > ROWS_IN_MESSAGE {
         shown.push(format!("and {} more", rows.len() - ROWS_IN_MESSAGE));
     }
@@ -127,6 +131,8 @@ struct RowRef {
     user: u32,
     class: u32,
     school: u32,
+    /// The (user, class) pair, an index into `UsersPass::pair_states`.
+    pair: u32,
     action: Option<Action>,
     primary: bool,
 }
@@ -134,8 +140,22 @@ struct RowRef {
 #[derive(Debug)]
 struct PairState {
     first_row: u32,
-    row_hash: u64,
+    row_key: RowKey,
     conflicting: bool,
+}
+
+/// The canonical values of a row of a known (user, class) pair, compactly:
+/// two rows of the pair have equal keys when they have equal values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RowKey {
+    action: Option<Action>,
+    primary: Option<bool>,
+    school: u32,
+    /// 0 when the row's user values are the user's (as on almost every
+    /// row), else a hash of them that is never 0.
+    user_values: u64,
+    /// Likewise for the class values.
+    class_values: u64,
 }
 
 /// Columns of users.csv by position in this file's header.
@@ -144,6 +164,8 @@ struct Positions {
     columns: Vec<(Field, usize, &'static ColumnSpec)>,
     /// Indexed by `Field as usize`: looked up several times a row.
     by_field: Vec<Option<(usize, &'static ColumnSpec)>>,
+    /// `field_bit`s of the columns a row must have a value in.
+    required: u32,
 }
 
 impl Positions {
@@ -155,10 +177,18 @@ impl Positions {
             .map(|(i, spec)| (spec.field, i, *spec))
             .collect();
         let mut by_field = vec![None; crate::dictionary::FIELD_COUNT];
+        let mut required = 0;
         for (field, i, spec) in &columns {
             by_field[*field as usize] = Some((*i, *spec));
+            if spec.value_required {
+                required |= field_bit(*field);
+            }
         }
-        Positions { columns, by_field }
+        Positions {
+            columns,
+            by_field,
+            required,
+        }
     }
 
     fn get(&self, field: Field) -> Option<(usize, &'static ColumnSpec)> {
@@ -184,6 +214,9 @@ struct Row<'a> {
     class_grade: Option<&'static str>,
     display_name: Option<&'a str>,
     primary: Option<bool>,
+    /// `field_bit`s of the cells equal to (and taken as) the value already
+    /// accepted for the row's user, class or school.
+    known_fields: u32,
 }
 
 #[derive(Debug, Default)]
@@ -217,8 +250,13 @@ pub(crate) struct UsersPass {
     email_index: FxHashMap<Arc<str>, u32>,
     classes: Vec<ClassAgg>,
     class_index: FxHashMap<Arc<str>, u32>,
-    pairs: FxHashMap<u64, PairState>,
+    /// (user << 32 | class) → index into `pair_states`.
+    pairs: FxHashMap<u64, u32>,
+    pair_states: Vec<PairState>,
     rows: Vec<RowRef>,
+    /// The user and school of the last row that named known ones.
+    last_user: u32,
+    last_school: u32,
     /// Users seen only on rows with errors, with their role where valid, so
     /// demographics can tell "held back" from "not in users.csv".
     held_back_roles: FxHashMap<Arc<str>, Option<Role>>,
@@ -246,7 +284,10 @@ impl UsersPass {
             classes: Vec::new(),
             class_index: FxHashMap::default(),
             pairs: FxHashMap::default(),
+            pair_states: Vec::new(),
             rows: Vec::new(),
+            last_user: NONE,
+            last_school: NONE,
             held_back_roles: FxHashMap::default(),
             row_findings: Vec::new(),
         }
@@ -278,49 +319,82 @@ impl UsersPass {
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
         let row_number = record.row;
-        let mut row = Row::default();
+        let cells = RowCells::new(&self.positions, record);
+        let known = Known {
+            school: cells
+                .value(Field::SchoolId)
+                .and_then(|id| self.find_school(id)),
+            user: cells.value(Field::UserId).and_then(|id| self.find_user(id)),
+            class: cells
+                .value(Field::ClassId)
+                .and_then(|id| self.class_index.get(id).copied()),
+        };
+        let user = known.user.map(|u| &self.users[u as usize]);
+        let class = known.class.map(|c| &self.classes[c as usize]);
+        let school_id = known.school.map(|s| &*self.schools.values[s as usize]);
         self.row_findings.clear();
-        let positions = &self.positions;
-        let findings = &mut self.row_findings;
-        let cells_of_row = RowCells::new(positions, record);
-        let raw = |field: Field| cells_of_row.get(field);
+        let mut cast = RowCaster {
+            positions: &self.positions,
+            cells: &cells,
+            row: row_number,
+            findings: &mut self.row_findings,
+            known_fields: 0,
+        };
 
         // Cells: cast every present, non-blank value to its kind.
-        // A value equal to the canonical value already accepted for the same
-        // user or class is accepted as it is: most rows repeat their user's
-        // and class's values, and casting them again is most of the work.
-        let user_index = raw(Field::UserId).and_then(|(_, id)| self.user_index.get(id).copied());
-        let class_index = raw(Field::ClassId).and_then(|(_, id)| self.class_index.get(id).copied());
-        let user = user_index.map(|u| &self.users[u as usize]);
-        let class = class_index.map(|c| &self.classes[c as usize]);
-        let school = raw(Field::SchoolId).and_then(|(_, id)| self.schools.index.get_key_value(id));
-        let mut cast = |field: Field, known: Option<&str>| {
-            if let (Some(known), Some((_, value))) = (known, raw(field)) {
-                if known == value {
-                    return Some(Cow::Borrowed(value));
-                }
-            }
-            cast_cell(positions, &cells_of_row, record.row, field, findings)
+        let mut row = Row {
+            action: cast.cell(Field::Action).and_then(|a| Action::parse(&a)),
+            school_id: cast
+                .text_or_known(Field::SchoolId, school_id)
+                .and_then(borrowed),
+            user_id: cast
+                .text_or_known(Field::UserId, user.map(|u| &*u.user_id))
+                .and_then(borrowed),
+            role: cast
+                .text_or_known(Field::UserRole, user.map(|u| u.role.as_str()))
+                .and_then(|r| Role::parse(&r)),
+            first_name: cast
+                .text_or_known(Field::UserFirstName, user.map(|u| &*u.first_name))
+                .and_then(borrowed),
+            last_name: cast
+                .text_or_known(Field::UserLastName, user.map(|u| &*u.last_name))
+                .and_then(borrowed),
+            email: cast.text_or_known(Field::UserEmail, user.map(|u| &*u.email)),
+            grade: None,
+            district_id: cast
+                .text_or_known(
+                    Field::UserDistrictId,
+                    user.and_then(|u| u.district_id.as_deref()),
+                )
+                .and_then(borrowed),
+            state_id: cast
+                .text_or_known(Field::UserStateId, user.and_then(|u| u.state_id.as_deref()))
+                .and_then(borrowed),
+            class_id: cast
+                .text_or_known(Field::ClassId, class.map(|c| &*c.class_id))
+                .and_then(borrowed),
+            class_name: cast
+                .text_or_known(Field::ClassName, class.map(|c| &*c.name))
+                .and_then(borrowed),
+            class_grade: cast.grade_or_known(Field::ClassGrade, class.map(|c| c.grade)),
+            display_name: cast
+                .text_or_known(
+                    Field::ClassDisplayName,
+                    class.and_then(|c| c.display_name.as_deref()),
+                )
+                .and_then(borrowed),
+            primary: cast
+                .cell(Field::IsPrimaryTeacher)
+                .and_then(|b| cells::cast_boolean(&b)),
+            known_fields: 0,
         };
-        row.action = cast(Field::Action, None).and_then(|a| Action::parse(&a));
-        row.school_id = cast(Field::SchoolId, school.map(|(id, _)| &**id)).and_then(borrowed);
-        row.user_id = cast(Field::UserId, user.map(|u| &*u.user_id)).and_then(borrowed);
-        row.role = cast(Field::UserRole, user.map(|u| u.role.as_str())).and_then(|r| Role::parse(&r));
-        row.first_name = cast(Field::UserFirstName, user.map(|u| &*u.first_name)).and_then(borrowed);
-        row.last_name = cast(Field::UserLastName, user.map(|u| &*u.last_name)).and_then(borrowed);
-        row.email = cast(Field::UserEmail, user.map(|u| &*u.email));
-        row.district_id = cast(Field::UserDistrictId, user.and_then(|u| u.district_id.as_deref())).and_then(borrowed);
-        row.state_id = cast(Field::UserStateId, user.and_then(|u| u.state_id.as_deref())).and_then(borrowed);
-        row.class_id = cast(Field::ClassId, class.map(|c| &*c.class_id)).and_then(borrowed);
-        row.class_name = cast(Field::ClassName, class.map(|c| &*c.name)).and_then(borrowed);
-        row.class_grade = cast(Field::ClassGrade, class.map(|c| c.grade)).and_then(|g| cells::cast_grade(&g));
-        row.display_name = cast(Field::ClassDisplayName, class.and_then(|c| c.display_name.as_deref())).and_then(borrowed);
-        row.primary = cast(Field::IsPrimaryTeacher, None).and_then(|b| cells::cast_boolean(&b));
         // The grade's rule depends on the role: cast apart from constraint.
         if !row.role.is_some_and(Role::is_staff) {
-            row.grade = cast(Field::UserGrade, user.and_then(|u| u.grade)).and_then(|g| cells::cast_grade(&g));
-        } else if let Some((position, value)) = raw(Field::UserGrade).filter(|(_, v)| !v.is_empty()) {
-            findings.push((
+            row.grade = cast.grade_or_known(Field::UserGrade, user.and_then(|u| u.grade));
+        } else if let Some((position, value)) =
+            cells.get(Field::UserGrade).filter(|(_, v)| !v.is_empty())
+        {
+            cast.findings.push((
                 position,
                 Finding::new(IssueCode::GradeIgnoredForStaff, FILE)
                     .at_row(row_number)
@@ -328,47 +402,38 @@ impl UsersPass {
                     .with_value(value),
             ));
         }
+        row.known_fields = cast.known_fields;
 
         // Required values, and rules across the cells of the row.
-        let mut require = |field: Field, detail: &str| {
-            if let Some((position, value)) = raw(field) {
-                if value.is_empty() {
-                    findings.push((
-                        position,
-                        Finding::new(IssueCode::MissingValue, FILE)
-                            .at_row(row_number)
-                            .in_column(header_name(field))
-                            .with_detail(detail),
-                    ));
+        let missing = cells.blank & cast.positions.required;
+        if missing != 0 {
+            for (field, _, _) in &cast.positions.columns {
+                if missing & field_bit(*field) != 0 {
+                    cast.require(*field, "");
                 }
-            }
-        };
-        for (field, _, spec) in &positions.columns {
-            if spec.value_required {
-                require(*field, "");
             }
         }
         if row.role == Some(Role::Student) {
-            require(Field::UserGrade, " for students");
+            cast.require(Field::UserGrade, " for students");
         }
-        let class_blank = raw(Field::ClassId).is_none_or(|(_, v)| v.is_empty());
+        let class_blank = cells.value(Field::ClassId).is_none_or(str::is_empty);
         let action_needs_class = row.action.is_some_and(Action::needs_class);
         if class_blank {
             let class_details_given = [Field::ClassName, Field::ClassGrade]
                 .iter()
-                .any(|f| raw(*f).is_some_and(|(_, v)| !v.is_empty()));
+                .any(|f| cells.value(*f).is_some_and(|v| !v.is_empty()));
             if class_details_given && !action_needs_class {
-                require(Field::ClassId, " when className or classGrade is set");
+                cast.require(Field::ClassId, " when className or classGrade is set");
             }
         } else {
-            require(Field::ClassName, " when classId is set");
-            require(Field::ClassGrade, " when classId is set");
+            cast.require(Field::ClassName, " when classId is set");
+            cast.require(Field::ClassGrade, " when classId is set");
         }
         if let (true, Some(action), Some((position, value))) =
-            (class_blank, row.action, raw(Field::Action))
+            (class_blank, row.action, cells.get(Field::Action))
         {
             if action.needs_class() {
-                findings.push((
+                cast.findings.push((
                     position,
                     Finding::new(IssueCode::ActionNeedsClass, FILE)
                         .at_row(row_number)
@@ -379,14 +444,16 @@ impl UsersPass {
             }
         }
         if row.primary == Some(true) {
-            if let (Some(role), Some((position, value))) = (row.role, raw(Field::IsPrimaryTeacher)) {
+            if let (Some(role), Some((position, value))) =
+                (row.role, cells.get(Field::IsPrimaryTeacher))
+            {
                 if role != Role::Teacher || class_blank {
                     let detail = if role != Role::Teacher {
                         format!(" (this row is a {})", role.as_str())
                     } else {
                         " (this row has no classId)".to_string()
                     };
-                    findings.push((
+                    cast.findings.push((
                         position,
                         Finding::new(IssueCode::PrimaryTeacherNotTeacher, FILE)
                             .at_row(row_number)
@@ -397,11 +464,13 @@ impl UsersPass {
                 }
             }
         }
-        if let (Some(known), Some(school_id), Some((position, _))) =
-            (&self.known_schools, row.school_id, raw(Field::SchoolId))
-        {
+        if let (Some(known), Some(school_id), Some((position, _))) = (
+            &self.known_schools,
+            row.school_id,
+            cells.get(Field::SchoolId),
+        ) {
             if !known.contains(school_id) {
-                findings.push((
+                cast.findings.push((
                     position,
                     Finding::new(IssueCode::UnknownSchool, FILE)
                         .at_row(row_number)
@@ -411,66 +480,112 @@ impl UsersPass {
             }
         }
 
-        // Report in the order of the file's columns.
-        self.row_findings.sort_by_key(|(position, _)| *position);
-        let has_error = self
-            .row_findings
-            .iter()
-            .any(|(_, f)| f.severity == Severity::Error);
-        for (_, finding) in self.row_findings.drain(..) {
-            sink.push(finding);
-        }
-        if has_error {
-            if let Some(user_id) = row.user_id {
-                if !self.user_index.contains_key(user_id) {
-                    let known = self.held_back_roles.entry(user_id.into()).or_insert(row.role);
-                    *known = known.or(row.role);
-                }
+        if !self.row_findings.is_empty() {
+            // Report in the order of the file's columns.
+            self.row_findings.sort_by_key(|(position, _)| *position);
+            let has_error = self
+                .row_findings
+                .iter()
+                .any(|(_, f)| f.severity == Severity::Error);
+            for (_, finding) in self.row_findings.drain(..) {
+                sink.push(finding);
             }
-            return;
+            if has_error {
+                if let Some(user_id) = row.user_id {
+                    if !self.user_index.contains_key(user_id) {
+                        let known = self
+                            .held_back_roles
+                            .entry(user_id.into())
+                            .or_insert(row.role);
+                        *known = known.or(row.role);
+                    }
+                }
+                return;
+            }
         }
-        let known = Known {
-            school: school.map(|(_, &s)| s),
-            user: user_index,
-            class: class_index,
-        };
         self.aggregate(row_number, &row, known, sink);
+    }
+
+    /// The known user with this userId. A user's rows usually follow each
+    /// other, so the last user found is tried before the index.
+    fn find_user(&mut self, id: &str) -> Option<u32> {
+        if let Some(last) = self.users.get(self.last_user as usize) {
+            if *last.user_id == *id {
+                return Some(self.last_user);
+            }
+        }
+        let found = self.user_index.get(id).copied()?;
+        self.last_user = found;
+        Some(found)
+    }
+
+    /// The known school with this schoolId (the last one found first, as for users).
+    fn find_school(&mut self, id: &str) -> Option<u32> {
+        if let Some(last) = self.schools.values.get(self.last_school as usize) {
+            if **last == *id {
+                return Some(self.last_school);
+            }
+        }
+        let found = self.schools.index.get(id).copied()?;
+        self.last_school = found;
+        Some(found)
     }
 
     /// Adds a clean row to the entities (rules 1-7 are checked as it goes).
     fn aggregate(&mut self, row_number: u64, row: &Row<'_>, known: Known, sink: &mut Sink) {
         // A clean row has every required value.
-        let (Some(school_id), Some(user_id), Some(role), Some(first_name), Some(last_name), Some(email)) = (
+        let (
+            Some(school_id),
+            Some(user_id),
+            Some(role),
+            Some(first_name),
+            Some(last_name),
+            Some(email),
+        ) = (
             row.school_id,
             row.user_id,
             row.role,
             row.first_name,
             row.last_name,
             row.email.as_deref(),
-        ) else {
+        )
+        else {
             return;
         };
         let row32 = u32_row(row_number);
         let school = match known.school {
             Some(school) => school,
-            None => self.schools.intern(school_id, row32),
+            None => {
+                self.last_school = self.schools.intern(school_id, row32);
+                self.last_school
+            }
+        };
+        // A cell taken as the known value needs no comparing.
+        let differs = |field: Field, values_differ: bool| {
+            row.known_fields & field_bit(field) == 0 && values_differ
         };
 
+        // Whether the row's user (class) values are not the user's (class's).
+        let mut user_values_differ = false;
         let user = match known.user {
             Some(user) => {
                 let agg = &mut self.users[user as usize];
                 let differs = [
-                    agg.role != role,
-                    *agg.first_name != *first_name,
-                    *agg.last_name != *last_name,
-                    *agg.email != *email,
-                    agg.grade != row.grade,
-                    agg.district_id.as_deref() != row.district_id,
-                    agg.state_id.as_deref() != row.state_id,
+                    differs(Field::UserRole, agg.role != role),
+                    differs(Field::UserFirstName, *agg.first_name != *first_name),
+                    differs(Field::UserLastName, *agg.last_name != *last_name),
+                    differs(Field::UserEmail, *agg.email != *email),
+                    differs(Field::UserGrade, agg.grade != row.grade),
+                    differs(
+                        Field::UserDistrictId,
+                        agg.district_id.as_deref() != row.district_id,
+                    ),
+                    differs(Field::UserStateId, agg.state_id.as_deref() != row.state_id),
                 ];
                 for (i, differs) in differs.into_iter().enumerate() {
                     if differs {
                         agg.conflicts |= 1 << i;
+                        user_values_differ = true;
                     }
                 }
                 if !agg.schools.contains(&school) {
@@ -510,27 +625,35 @@ impl UsersPass {
                     duplicate_email_row,
                 });
                 self.user_index.insert(user_id, user);
+                self.last_user = user;
                 user
             }
         };
 
         let mut class = NONE;
+        let mut pair = NONE;
         if let (Some(class_id), Some(class_name), Some(class_grade)) =
             (row.class_id, row.class_name, row.class_grade)
         {
             let plain = row.action.is_none();
+            let mut class_values_differ = false;
             class = match known.class {
                 Some(class) => {
                     let agg = &mut self.classes[class as usize];
                     let differs = [
                         agg.school != school,
-                        *agg.name != *class_name,
-                        agg.grade != class_grade,
-                        agg.display_name.as_deref() != row.display_name,
+                        differs(Field::ClassName, *agg.name != *class_name),
+                        differs(Field::ClassGrade, agg.grade != class_grade),
+                        differs(
+                            Field::ClassDisplayName,
+                            agg.display_name.as_deref() != row.display_name,
+                        ),
                     ];
                     for (i, differs) in differs.into_iter().enumerate() {
                         if differs {
                             agg.conflicts |= 1 << i;
+                            // The school is a value of the row key of its own.
+                            class_values_differ |= i > 0;
                         }
                     }
                     class
@@ -558,33 +681,45 @@ impl UsersPass {
             };
 
             // Rule 5: one row per (user, class).
-            let row_hash = hash_row(row);
-            let key = (u64::from(user) << 32) | u64::from(class);
-            let new_pair = match self.pairs.get_mut(&key) {
-                Some(pair) if pair.row_hash == row_hash => {
+            let row_key = RowKey {
+                action: row.action,
+                primary: row.primary,
+                school,
+                user_values: if user_values_differ {
+                    hash_user_values(row)
+                } else {
+                    0
+                },
+                class_values: if class_values_differ {
+                    hash_class_values(row)
+                } else {
+                    0
+                },
+            };
+            let next_pair = self.pair_states.len() as u32;
+            pair = *self
+                .pairs
+                .entry((u64::from(user) << 32) | u64::from(class))
+                .or_insert(next_pair);
+            let new_pair = pair == next_pair;
+            if new_pair {
+                self.pair_states.push(PairState {
+                    first_row: row32,
+                    row_key,
+                    conflicting: false,
+                });
+            } else {
+                let state = &mut self.pair_states[pair as usize];
+                if state.row_key == row_key {
                     sink.push(
                         Finding::new(IssueCode::DuplicateRow, FILE)
                             .at_row(row_number)
-                            .with_detail(pair.first_row.to_string()),
+                            .with_detail(state.first_row.to_string()),
                     );
-                    false
+                } else {
+                    state.conflicting = true;
                 }
-                Some(pair) => {
-                    pair.conflicting = true;
-                    false
-                }
-                None => {
-                    self.pairs.insert(
-                        key,
-                        PairState {
-                            first_row: row32,
-                            row_hash,
-                            conflicting: false,
-                        },
-                    );
-                    true
-                }
-            };
+            }
 
             // Rules 6 and 7 count plain rows only.
             let agg = &mut self.classes[class as usize];
@@ -610,6 +745,7 @@ impl UsersPass {
             user,
             class,
             school,
+            pair,
             action: row.action,
             primary: row.primary == Some(true) && row.action.is_none(),
         });
@@ -621,7 +757,7 @@ impl UsersPass {
             schools,
             users,
             classes,
-            pairs,
+            pair_states,
             rows,
             held_back_roles,
             user_index,
@@ -629,21 +765,15 @@ impl UsersPass {
         } = self;
 
         // Rule 9: an entity that fails fails its own rows only.
-        let conflicting_pairs: FxHashSet<u64> = pairs
-            .iter()
-            .filter(|(_, p)| p.conflicting)
-            .map(|(k, _)| *k)
-            .collect();
         // Rows named in the messages of conflicting enrollments and primary teachers.
-        let mut pair_rows: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        let mut pair_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         let mut primary_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for r in &rows {
             if r.class == NONE {
                 continue;
             }
-            let key = (u64::from(r.user) << 32) | u64::from(r.class);
-            if conflicting_pairs.contains(&key) {
-                pair_rows.entry(key).or_default().push(r.row);
+            if pair_states[r.pair as usize].conflicting {
+                pair_rows.entry(r.pair).or_default().push(r.row);
             }
             if r.primary && classes[r.class as usize].primary_conflict {
                 primary_rows.entry(r.class).or_default().push(r.row);
@@ -702,8 +832,7 @@ impl UsersPass {
                             .with_detail(names.join(", ")),
                     );
                 }
-                let key = (u64::from(r.user) << 32) | u64::from(r.class);
-                if let Some(involved) = pair_rows.get(&key) {
+                if let Some(involved) = pair_rows.get(&r.pair) {
                     push(
                         at(IssueCode::ConflictingEnrollment, Field::ClassId)
                             .with_detail(rows_text(involved)),
@@ -746,7 +875,11 @@ impl UsersPass {
         // Rule 8: identifiers equal once leading zeros are removed.
         leading_zero_warnings(
             Field::SchoolId,
-            schools.values.iter().map(|v| &**v).zip(schools.first_rows.iter().copied()),
+            schools
+                .values
+                .iter()
+                .map(|v| &**v)
+                .zip(schools.first_rows.iter().copied()),
             sink,
         );
         leading_zero_warnings(
@@ -761,12 +894,16 @@ impl UsersPass {
         );
         leading_zero_warnings(
             Field::UserDistrictId,
-            users.iter().filter_map(|u| Some((u.district_id.as_deref()?, u.first_row))),
+            users
+                .iter()
+                .filter_map(|u| Some((u.district_id.as_deref()?, u.first_row))),
             sink,
         );
         leading_zero_warnings(
             Field::UserStateId,
-            users.iter().filter_map(|u| Some((u.state_id.as_deref()?, u.first_row))),
+            users
+                .iter()
+                .filter_map(|u| Some((u.state_id.as_deref()?, u.first_row))),
             sink,
         );
 
@@ -777,7 +914,11 @@ impl UsersPass {
         let mut deactivated = vec![false; users.len()];
         let mut removed = vec![false; classes.len()];
         let mut school_used = vec![false; schools.values.len()];
-        for (r, _) in rows.iter().zip(&failed_rows).filter(|(_, failed)| !**failed) {
+        for (r, _) in rows
+            .iter()
+            .zip(&failed_rows)
+            .filter(|(_, failed)| !**failed)
+        {
             let u = r.user as usize;
             school_used[r.school as usize] = true;
             if user_record[u] == NONE {
@@ -826,8 +967,12 @@ impl UsersPass {
             }
         }
         // Enrollments, once per (user, class), unless the user or class goes.
-        let mut enrolled: FxHashSet<u64> = FxHashSet::default();
-        for (r, _) in rows.iter().zip(&failed_rows).filter(|(_, failed)| !**failed) {
+        let mut enrolled = vec![false; pair_states.len()];
+        for (r, _) in rows
+            .iter()
+            .zip(&failed_rows)
+            .filter(|(_, failed)| !**failed)
+        {
             if r.class == NONE
                 || deactivated[r.user as usize]
                 || removed[r.class as usize]
@@ -835,8 +980,7 @@ impl UsersPass {
             {
                 continue;
             }
-            let key = (u64::from(r.user) << 32) | u64::from(r.class);
-            if !enrolled.insert(key) {
+            if std::mem::replace(&mut enrolled[r.pair as usize], true) {
                 continue;
             }
             let user = &users[r.user as usize];
@@ -856,49 +1000,129 @@ impl UsersPass {
     }
 }
 
+/// Fields of users.csv (the first `Field`s) have a bit in a `u32` mask.
+const USERS_FIELD_COUNT: usize = Field::IsPrimaryTeacher as usize + 1;
+const _: () = assert!(USERS_FIELD_COUNT <= 32);
+
+fn field_bit(field: Field) -> u32 {
+    1 << (field as u32 % 32)
+}
+
 /// The trimmed cells of one row, by field: each cell is sliced once.
 struct RowCells<'r> {
-    by_field: [Option<(usize, &'r str)>; crate::dictionary::FIELD_COUNT],
+    by_field: [Option<(usize, &'r str)>; USERS_FIELD_COUNT],
+    /// `field_bit`s of the columns whose cell is blank.
+    blank: u32,
 }
 
 impl<'r> RowCells<'r> {
     fn new(positions: &Positions, record: &Record<'r>) -> Self {
-        let mut by_field = [None; crate::dictionary::FIELD_COUNT];
+        let mut cells = RowCells {
+            by_field: [None; USERS_FIELD_COUNT],
+            blank: 0,
+        };
         for (field, position, _) in &positions.columns {
-            by_field[*field as usize] = Some((*position, cells::trim_cell(record.field(*position))));
+            if let Some(cell) = cells.by_field.get_mut(*field as usize) {
+                let value = cells::trim_cell(record.field(*position));
+                *cell = Some((*position, value));
+                if value.is_empty() {
+                    cells.blank |= field_bit(*field);
+                } else {
+                    cells.blank &= !field_bit(*field);
+                }
+            }
         }
-        RowCells { by_field }
+        cells
     }
 
     /// The trimmed cell of a column the file has: (position, value).
+    #[inline]
     fn get(&self, field: Field) -> Option<(usize, &'r str)> {
-        self.by_field[field as usize]
+        self.by_field.get(field as usize).copied().flatten()
+    }
+
+    #[inline]
+    fn value(&self, field: Field) -> Option<&'r str> {
+        self.get(field).map(|(_, value)| value)
     }
 }
 
-/// Casts a present, non-blank cell; a problem becomes a finding.
-fn cast_cell<'r>(
-    positions: &Positions,
-    cells_of_row: &RowCells<'r>,
+/// Casts the cells of one row; a problem becomes a finding.
+struct RowCaster<'a, 'r> {
+    positions: &'a Positions,
+    cells: &'a RowCells<'r>,
     row: u64,
-    field: Field,
-    findings: &mut Vec<(usize, Finding)>,
-) -> Option<Cow<'r, str>> {
-    let (position, value) = cells_of_row.get(field)?;
-    if value.is_empty() {
-        return None;
+    findings: &'a mut Vec<(usize, Finding)>,
+    /// See `Row::known_fields`.
+    known_fields: u32,
+}
+
+impl<'r> RowCaster<'_, 'r> {
+    /// Casts a present, non-blank cell.
+    fn cell(&mut self, field: Field) -> Option<Cow<'r, str>> {
+        let (position, value) = self.cells.get(field)?;
+        if value.is_empty() {
+            return None;
+        }
+        let (_, spec) = self.positions.get(field)?;
+        match cells::cast(spec.kind, value) {
+            Ok(canonical) => Some(canonical),
+            Err(CellProblem { code, detail }) => {
+                let mut finding = Finding::new(code, FILE)
+                    .at_row(self.row)
+                    .in_column(spec.name)
+                    .with_value(value);
+                finding.detail = detail;
+                self.findings.push((position, finding));
+                None
+            }
+        }
     }
-    let (_, spec) = positions.get(field)?;
-    match cells::cast(spec.kind, value) {
-        Ok(canonical) => Some(canonical),
-        Err(CellProblem { code, detail }) => {
-            let mut finding = Finding::new(code, FILE)
-                .at_row(row)
-                .in_column(spec.name)
-                .with_value(value);
-            finding.detail = detail;
-            findings.push((position, finding));
-            None
+
+    /// Whether the cell equals `known`, the canonical value already accepted
+    /// for the row's user, class or school: then it is taken as it is. Most
+    /// rows repeat those values, and casting them again is most of the work.
+    #[inline]
+    fn is_known(&mut self, field: Field, known: Option<&str>) -> bool {
+        let same = known.is_some() && known == self.cells.value(field);
+        if same {
+            self.known_fields |= field_bit(field);
+        }
+        same
+    }
+
+    /// A text cell: the known value, or the cell cast.
+    #[inline]
+    fn text_or_known(&mut self, field: Field, known: Option<&str>) -> Option<Cow<'r, str>> {
+        if self.is_known(field, known) {
+            return self.cells.value(field).map(Cow::Borrowed);
+        }
+        self.cell(field)
+    }
+
+    /// A grade cell: the known grade, or the cell cast.
+    #[inline]
+    fn grade_or_known(
+        &mut self,
+        field: Field,
+        known: Option<&'static str>,
+    ) -> Option<&'static str> {
+        if self.is_known(field, known) {
+            return known;
+        }
+        self.cell(field).and_then(|g| cells::cast_grade(&g))
+    }
+
+    /// A blank cell in a column the file has is a missing value.
+    fn require(&mut self, field: Field, detail: &str) {
+        if let Some((position, "")) = self.cells.get(field) {
+            self.findings.push((
+                position,
+                Finding::new(IssueCode::MissingValue, FILE)
+                    .at_row(self.row)
+                    .in_column(header_name(field))
+                    .with_detail(detail),
+            ));
         }
     }
 }
@@ -912,25 +1136,27 @@ fn borrowed(canonical: Cow<'_, str>) -> Option<&str> {
     }
 }
 
-/// Hash of a row's canonical values, to tell identical repeats from conflicts.
-fn hash_row(row: &Row<'_>) -> u64 {
+/// A `RowKey` hash of values that differ from the known ones (never 0).
+fn nonzero_hash(values: impl Hash) -> u64 {
     let mut hasher = FxHasher::default();
-    row.action.hash(&mut hasher);
-    row.school_id.hash(&mut hasher);
-    row.user_id.hash(&mut hasher);
-    row.role.hash(&mut hasher);
-    row.first_name.hash(&mut hasher);
-    row.last_name.hash(&mut hasher);
-    row.email.as_deref().hash(&mut hasher);
-    row.grade.hash(&mut hasher);
-    row.district_id.hash(&mut hasher);
-    row.state_id.hash(&mut hasher);
-    row.class_id.hash(&mut hasher);
-    row.class_name.hash(&mut hasher);
-    row.class_grade.hash(&mut hasher);
-    row.display_name.hash(&mut hasher);
-    row.primary.hash(&mut hasher);
-    hasher.finish()
+    values.hash(&mut hasher);
+    hasher.finish() | 1 << 63
+}
+
+fn hash_user_values(row: &Row<'_>) -> u64 {
+    nonzero_hash((
+        row.role,
+        row.first_name,
+        row.last_name,
+        row.email.as_deref(),
+        row.grade,
+        row.district_id,
+        row.state_id,
+    ))
+}
+
+fn hash_class_values(row: &Row<'_>) -> u64 {
+    nonzero_hash((row.class_name, row.class_grade, row.display_name))
 }
 
 /// Rule 8 for one identifier column: distinct values that are equal once
@@ -955,7 +1181,9 @@ fn leading_zero_warnings<'a>(
     let column = header_name(field);
     let mut involved: Vec<(u32, String)> = Vec::new();
     for (first, more) in groups.values().filter(|(_, more)| !more.is_empty()) {
-        let members: Vec<Member<'_>> = std::iter::once(*first).chain(more.iter().copied()).collect();
+        let members: Vec<Member<'_>> = std::iter::once(*first)
+            .chain(more.iter().copied())
+            .collect();
         for &(value, row) in &members {
             let others: Vec<String> = members
                 .iter()
