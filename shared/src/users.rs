@@ -7,6 +7,7 @@
 //! and the normalized records are derived from.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -83,19 +84,50 @@ fn rows_text(rows: &[u32]) -> String {
 struct UserAgg {
     user_id: Arc<str>,
     role: Role,
-    first_name: Box<str>,
-    last_name: Box<str>,
+    first_name: TextRef,
+    last_name: TextRef,
     email: Arc<str>,
     grade: Option<&'static str>,
-    district_id: Option<Box<str>>,
-    state_id: Option<Box<str>>,
+    district_id: Option<TextRef>,
+    state_id: Option<TextRef>,
     first_row: u32,
     /// USER_FIELDS that disagreed between rows.
     conflicts: u16,
-    /// Schools of the user's clean rows (interned indices).
-    schools: Vec<u32>,
+    /// Schools of the user's clean rows (interned indices): the first, and
+    /// any others (rarely any, so they need no allocation).
+    school: u32,
+    other_schools: Vec<u32>,
     /// Another user with the same email (its first row), if any.
     duplicate_email_row: u32,
+}
+
+/// Where a value is in a `TextArena`.
+#[derive(Debug, Clone, Copy)]
+struct TextRef {
+    start: usize,
+    end: usize,
+}
+
+/// Values kept end to end in one buffer: one allocation for all users'
+/// names and IDs rather than several per user.
+#[derive(Debug, Default)]
+struct TextArena {
+    text: String,
+}
+
+impl TextArena {
+    fn push(&mut self, value: &str) -> TextRef {
+        let start = self.text.len();
+        self.text.push_str(value);
+        TextRef {
+            start,
+            end: self.text.len(),
+        }
+    }
+
+    fn get(&self, value: TextRef) -> &str {
+        &self.text[value.start..value.end]
+    }
 }
 
 #[derive(Debug)]
@@ -246,6 +278,8 @@ pub(crate) struct UsersPass {
     known_schools: Option<FxHashSet<String>>,
     schools: Interner,
     users: Vec<UserAgg>,
+    /// The text of the users' names and IDs.
+    user_text: TextArena,
     user_index: FxHashMap<Arc<str>, u32>,
     email_index: FxHashMap<Arc<str>, u32>,
     classes: Vec<ClassAgg>,
@@ -279,6 +313,7 @@ impl UsersPass {
             known_schools: known_schools.map(|s| s.iter().cloned().collect()),
             schools: Interner::default(),
             users: Vec::new(),
+            user_text: TextArena::default(),
             user_index: FxHashMap::default(),
             email_index: FxHashMap::default(),
             classes: Vec::new(),
@@ -332,6 +367,7 @@ impl UsersPass {
         let user = known.user.map(|u| &self.users[u as usize]);
         let class = known.class.map(|c| &self.classes[c as usize]);
         let school_id = known.school.map(|s| &*self.schools.values[s as usize]);
+        let text = &self.user_text;
         self.row_findings.clear();
         let mut cast = RowCaster {
             positions: &self.positions,
@@ -354,21 +390,24 @@ impl UsersPass {
                 .text_or_known(Field::UserRole, user.map(|u| u.role.as_str()))
                 .and_then(|r| Role::parse(&r)),
             first_name: cast
-                .text_or_known(Field::UserFirstName, user.map(|u| &*u.first_name))
+                .text_or_known(Field::UserFirstName, user.map(|u| text.get(u.first_name)))
                 .and_then(borrowed),
             last_name: cast
-                .text_or_known(Field::UserLastName, user.map(|u| &*u.last_name))
+                .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name)))
                 .and_then(borrowed),
             email: cast.text_or_known(Field::UserEmail, user.map(|u| &*u.email)),
             grade: None,
             district_id: cast
                 .text_or_known(
                     Field::UserDistrictId,
-                    user.and_then(|u| u.district_id.as_deref()),
+                    user.and_then(|u| Some(text.get(u.district_id?))),
                 )
                 .and_then(borrowed),
             state_id: cast
-                .text_or_known(Field::UserStateId, user.and_then(|u| u.state_id.as_deref()))
+                .text_or_known(
+                    Field::UserStateId,
+                    user.and_then(|u| Some(text.get(u.state_id?))),
+                )
                 .and_then(borrowed),
             class_id: cast
                 .text_or_known(Field::ClassId, class.map(|c| &*c.class_id))
@@ -561,26 +600,24 @@ impl UsersPass {
             }
         };
         // A cell taken as the known value needs no comparing.
-        let differs = |field: Field, values_differ: bool| {
-            row.known_fields & field_bit(field) == 0 && values_differ
-        };
+        let compare = |field: Field| row.known_fields & field_bit(field) == 0;
 
         // Whether the row's user (class) values are not the user's (class's).
         let mut user_values_differ = false;
         let user = match known.user {
             Some(user) => {
+                let text = &self.user_text;
                 let agg = &mut self.users[user as usize];
                 let differs = [
-                    differs(Field::UserRole, agg.role != role),
-                    differs(Field::UserFirstName, *agg.first_name != *first_name),
-                    differs(Field::UserLastName, *agg.last_name != *last_name),
-                    differs(Field::UserEmail, *agg.email != *email),
-                    differs(Field::UserGrade, agg.grade != row.grade),
-                    differs(
-                        Field::UserDistrictId,
-                        agg.district_id.as_deref() != row.district_id,
-                    ),
-                    differs(Field::UserStateId, agg.state_id.as_deref() != row.state_id),
+                    compare(Field::UserRole) && agg.role != role,
+                    compare(Field::UserFirstName) && text.get(agg.first_name) != first_name,
+                    compare(Field::UserLastName) && text.get(agg.last_name) != last_name,
+                    compare(Field::UserEmail) && *agg.email != *email,
+                    compare(Field::UserGrade) && agg.grade != row.grade,
+                    compare(Field::UserDistrictId)
+                        && agg.district_id.map(|id| text.get(id)) != row.district_id,
+                    compare(Field::UserStateId)
+                        && agg.state_id.map(|id| text.get(id)) != row.state_id,
                 ];
                 for (i, differs) in differs.into_iter().enumerate() {
                     if differs {
@@ -588,8 +625,8 @@ impl UsersPass {
                         user_values_differ = true;
                     }
                 }
-                if !agg.schools.contains(&school) {
-                    agg.schools.push(school);
+                if agg.school != school && !agg.other_schools.contains(&school) {
+                    agg.other_schools.push(school);
                 }
                 user
             }
@@ -613,15 +650,16 @@ impl UsersPass {
                 self.users.push(UserAgg {
                     user_id: user_id.clone(),
                     role,
-                    first_name: first_name.into(),
-                    last_name: last_name.into(),
+                    first_name: self.user_text.push(first_name),
+                    last_name: self.user_text.push(last_name),
                     email,
                     grade: row.grade,
-                    district_id: row.district_id.map(Into::into),
-                    state_id: row.state_id.map(Into::into),
+                    district_id: row.district_id.map(|id| self.user_text.push(id)),
+                    state_id: row.state_id.map(|id| self.user_text.push(id)),
                     first_row: row32,
                     conflicts: 0,
-                    schools: vec![school],
+                    school,
+                    other_schools: Vec::new(),
                     duplicate_email_row,
                 });
                 self.user_index.insert(user_id, user);
@@ -642,12 +680,10 @@ impl UsersPass {
                     let agg = &mut self.classes[class as usize];
                     let differs = [
                         agg.school != school,
-                        differs(Field::ClassName, *agg.name != *class_name),
-                        differs(Field::ClassGrade, agg.grade != class_grade),
-                        differs(
-                            Field::ClassDisplayName,
-                            agg.display_name.as_deref() != row.display_name,
-                        ),
+                        compare(Field::ClassName) && *agg.name != *class_name,
+                        compare(Field::ClassGrade) && agg.grade != class_grade,
+                        compare(Field::ClassDisplayName)
+                            && agg.display_name.as_deref() != row.display_name,
                     ];
                     for (i, differs) in differs.into_iter().enumerate() {
                         if differs {
@@ -756,6 +792,7 @@ impl UsersPass {
         let UsersPass {
             schools,
             users,
+            user_text,
             classes,
             pair_states,
             rows,
@@ -809,10 +846,9 @@ impl UsersPass {
                         .with_detail(format!(" (row {})", user.duplicate_email_row)),
                 );
             }
-            if user.role == Role::Student && user.schools.len() > 1 {
-                let ids: Vec<&str> = user
-                    .schools
-                    .iter()
+            if user.role == Role::Student && !user.other_schools.is_empty() {
+                let ids: Vec<&str> = std::iter::once(&user.school)
+                    .chain(&user.other_schools)
                     .map(|s| &*schools.values[*s as usize])
                     .collect();
                 push(
@@ -896,19 +932,22 @@ impl UsersPass {
             Field::UserDistrictId,
             users
                 .iter()
-                .filter_map(|u| Some((u.district_id.as_deref()?, u.first_row))),
+                .filter_map(|u| Some((user_text.get(u.district_id?), u.first_row))),
             sink,
         );
         leading_zero_warnings(
             Field::UserStateId,
             users
                 .iter()
-                .filter_map(|u| Some((u.state_id.as_deref()?, u.first_row))),
+                .filter_map(|u| Some((user_text.get(u.state_id?), u.first_row))),
             sink,
         );
 
         // Records from the rows that did not fail.
         let mut outcome = UsersOutcome::default();
+        outcome.records.users.reserve(users.len());
+        outcome.records.classes.reserve(classes.len());
+        outcome.records.enrollments.reserve(pair_states.len());
         let mut user_record: Vec<u32> = vec![NONE; users.len()];
         let mut class_record: Vec<u32> = vec![NONE; classes.len()];
         let mut deactivated = vec![false; users.len()];
@@ -927,12 +966,12 @@ impl UsersPass {
                 outcome.records.users.push(UserRecord {
                     user_id: agg.user_id.clone(),
                     role: agg.role,
-                    first_name: String::from(&*agg.first_name),
-                    last_name: String::from(&*agg.last_name),
+                    first_name: String::from(user_text.get(agg.first_name)),
+                    last_name: String::from(user_text.get(agg.last_name)),
                     email: String::from(&*agg.email),
                     grade: agg.grade.map(String::from),
-                    district_id: agg.district_id.as_deref().map(String::from),
-                    state_id: agg.state_id.as_deref().map(String::from),
+                    district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
+                    state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
                     school_ids: Vec::new(),
                     deactivate: false,
                 });
@@ -993,6 +1032,7 @@ impl UsersPass {
         }
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         outcome.roles = held_back_roles;
+        outcome.roles.reserve(user_index.len());
         for (id, index) in user_index {
             outcome.roles.insert(id, Some(users[index as usize].role));
         }
@@ -1169,12 +1209,13 @@ fn leading_zero_warnings<'a>(
     // Most groups have one member: keep it inline, and a Vec only for more.
     type Member<'v> = (&'v str, u32);
     let mut groups: FxHashMap<&str, (Member<'_>, Vec<Member<'_>>)> = FxHashMap::default();
+    groups.reserve(values.size_hint().1.unwrap_or(0));
     for (value, row) in values {
         let stripped = value.trim_start_matches('0');
-        match groups.get_mut(stripped) {
-            Some((_, more)) => more.push((value, row)),
-            None => {
-                groups.insert(stripped, ((value, row), Vec::new()));
+        match groups.entry(stripped) {
+            Entry::Occupied(mut group) => group.get_mut().1.push((value, row)),
+            Entry::Vacant(group) => {
+                group.insert(((value, row), Vec::new()));
             }
         }
     }
