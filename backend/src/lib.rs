@@ -1,5 +1,11 @@
 //! RosterGate's backend crate: the `rostergate` command line and the web
 //! server. Thin shells around the `shared` schema crate.
 
+pub mod accounts;
+pub mod auth;
 pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod orgs;
 pub mod server;

@@ -1,22 +1,28 @@
-//! The server, called in process (no socket).
+//! The server's static files and health check, called in process.
 
 use axum::body::{to_bytes, Body};
 use axum::http::{Request, StatusCode};
-use backend::server::{app, Config};
+use backend::server::{app, AppState, Config};
 use tower::ServiceExt;
 
-fn config() -> Config {
+async fn state() -> AppState {
     let dir = std::env::temp_dir().join(format!("rostergate-server-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<title>RosterGate</title>").unwrap();
-    Config {
-        dist: dir,
-        public: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
-    }
+    let url = format!("sqlite://{}", dir.join("static.db").display());
+    let pool = backend::db::connect(&url).await.unwrap();
+    AppState::new(
+        pool,
+        Config {
+            dist: dir,
+            public: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
+            secure_cookies: false,
+        },
+    )
 }
 
 async fn get(path: &str) -> (StatusCode, String) {
-    let response = app(&config())
+    let response = app(state().await)
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
         .unwrap();

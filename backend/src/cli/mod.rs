@@ -1,5 +1,6 @@
 //! The command line: argument parsing and dispatch.
 
+mod admin;
 mod sample;
 mod serve;
 mod validate;
@@ -35,8 +36,42 @@ pub enum Command {
     /// Write a realistic sample district (users.csv, demographics.csv,
     /// schools.csv; with --errors, damage.csv listing the damage made).
     Sample(SampleArgs),
-    /// Run the web app: the browser validator, data dictionary and templates.
+    /// Run the web app: the browser validator, data dictionary, templates and API.
     Serve(ServeArgs),
+    /// Manage admin accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin (and the district, if new); prints a generated password.
+    Create(AdminCreateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AdminCreateArgs {
+    /// The district's name.
+    #[arg(long)]
+    pub district: String,
+    /// The admin's email address (their sign-in).
+    #[arg(long)]
+    pub email: String,
+    /// Grant System access.
+    #[arg(long)]
+    pub system: bool,
+    /// Grant Enrollment access.
+    #[arg(long)]
+    pub enrollment: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DatabaseArgs {
+    /// sqlite://path/to/file.db (the default) or postgres://user:password@host/db.
+    #[arg(long = "database", env = "DATABASE_URL", default_value = crate::db::DEFAULT_DATABASE_URL)]
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,6 +129,15 @@ pub struct ServeArgs {
     /// Static files served under /public (data dictionary, CSV templates).
     #[arg(long, env = "ROSTERGATE_PUBLIC", default_value = "public")]
     pub public: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Seed the demo district (also done on a first start with an empty
+    /// database) and print a fresh sign-in for it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Mark the session cookie Secure (when served over HTTPS).
+    #[arg(long, env = "ROSTERGATE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -101,5 +145,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(&args),
         Command::Sample(args) => sample::run(&args).map(|()| ExitCode::from(EXIT_VALID)),
         Command::Serve(args) => serve::run(&args).map(|()| ExitCode::from(EXIT_VALID)),
+        Command::Admin(AdminCommand::Create(args)) => {
+            admin::create(&args).map(|()| ExitCode::from(EXIT_VALID))
+        }
     }
 }

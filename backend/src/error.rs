@@ -1,0 +1,103 @@
+//! One error type for the API and one place that maps it to a status code.
+//! 4xx bodies are JSON `{code, message}`; internal and database errors are
+//! logged and never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// No valid session.
+    Unauthorized,
+    /// The email or password is wrong.
+    SignInFailed,
+    /// Signed in, but without the permission the route needs.
+    Forbidden(&'static str),
+    /// Not found, or in another district (which is not to be revealed).
+    NotFound,
+    /// The request is malformed or breaks a rule.
+    BadRequest { code: &'static str, message: String },
+    /// The request conflicts with stored data.
+    Conflict { code: &'static str, message: String },
+    /// Too many attempts; try again later.
+    TooManyRequests,
+    /// Anything else: logged, answered with a generic 500.
+    Internal(anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in first.".to_string(),
+            ),
+            ApiError::SignInFailed => (
+                StatusCode::UNAUTHORIZED,
+                "sign-in-failed",
+                "The email address or the password is wrong.".to_string(),
+            ),
+            ApiError::Forbidden(needs) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("Your account does not have {needs}."),
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found.".to_string()),
+            ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
+            ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
+            ApiError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many sign-in attempts; wait a few minutes and try again.".to_string(),
+            ),
+            ApiError::Internal(error) => {
+                eprintln!("rostergate: internal error: {error:#}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong on the server; it has been logged.".to_string(),
+                )
+            }
+        };
+        (status, Json(Body { code, message })).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        ApiError::Internal(error)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,295 @@
+//! Schools (organizations) of a district, and the activation gate: batch
+//! upload opens only when every school has a unique, non-empty school ID.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use shared::cells::{cast_grade, is_identifier};
+use shared::dictionary::GRADES;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use crate::auth::CurrentAdmin;
+use crate::db::now;
+use crate::error::{ApiError, ApiResult};
+use crate::server::AppState;
+
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct School {
+    pub id: i64,
+    /// The SIS identifier roster files use; `None` until set.
+    pub school_id: Option<String>,
+    pub name: String,
+    pub low_grade: Option<String>,
+    pub high_grade: Option<String>,
+}
+
+/// What an admin sends to add or edit a school.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchoolInput {
+    pub school_id: Option<String>,
+    pub name: String,
+    pub low_grade: Option<String>,
+    pub high_grade: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockingSchool {
+    pub id: i64,
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Activation {
+    /// Batch upload is open.
+    pub open: bool,
+    pub blocking_schools: Vec<BlockingSchool>,
+}
+
+fn school_of(row: &AnyRow) -> Result<School, sqlx::Error> {
+    Ok(School {
+        id: row.try_get("id")?,
+        school_id: row.try_get("school_id")?,
+        name: row.try_get("name")?,
+        low_grade: row.try_get("low_grade")?,
+        high_grade: row.try_get("high_grade")?,
+    })
+}
+
+pub async fn list_schools(pool: &AnyPool, district_id: i64) -> Result<Vec<School>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, school_id, name, low_grade, high_grade FROM schools WHERE district_id = $1 ORDER BY name, id",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(school_of)
+    .collect()
+}
+
+/// The activation gate of a district.
+pub fn activation(schools: &[School]) -> Activation {
+    let mut blocking = Vec::new();
+    for school in schools {
+        let reason = match school.school_id.as_deref() {
+            None => Some("has no school ID".to_string()),
+            Some(id)
+                if schools
+                    .iter()
+                    .filter(|s| s.school_id.as_deref() == Some(id))
+                    .count()
+                    > 1 =>
+            {
+                Some(format!("shares the school ID {id} with another school"))
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = reason {
+            blocking.push(BlockingSchool {
+                id: school.id,
+                name: school.name.clone(),
+                reason,
+            });
+        }
+    }
+    Activation {
+        open: !schools.is_empty() && blocking.is_empty(),
+        blocking_schools: blocking,
+    }
+}
+
+/// Checks and normalizes a school as sent by an admin.
+fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid-name",
+            "A school's name must be 1 to 200 characters.",
+        ));
+    }
+    let school_id = input
+        .school_id
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(id) = &school_id {
+        if !is_identifier(id) {
+            return Err(ApiError::bad_request(
+                "invalid-id",
+                "A school ID must be 1 to 64 characters of A-Z, a-z, 0-9, '-', '_' or '.'.",
+            ));
+        }
+    }
+    let grade = |value: Option<String>, which: &str| -> ApiResult<Option<String>> {
+        match value
+            .map(|g| g.trim().to_string())
+            .filter(|g| !g.is_empty())
+        {
+            None => Ok(None),
+            Some(g) => cast_grade(&g).map(|g| Some(g.to_string())).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid-grade",
+                    format!("The {which} grade {g:?} is not a grade code."),
+                )
+            }),
+        }
+    };
+    let low_grade = grade(input.low_grade, "low")?;
+    let high_grade = grade(input.high_grade, "high")?;
+    if let (Some(low), Some(high)) = (&low_grade, &high_grade) {
+        let order = |g: &str| GRADES.iter().position(|x| *x == g);
+        if order(low) > order(high) {
+            return Err(ApiError::bad_request(
+                "invalid-grade",
+                "The low grade comes after the high grade.",
+            ));
+        }
+    }
+    Ok(SchoolInput {
+        school_id,
+        name,
+        low_grade,
+        high_grade,
+    })
+}
+
+/// Another school of the district already has this ID.
+async fn ensure_unique_id(
+    pool: &AnyPool,
+    district_id: i64,
+    school_id: Option<&str>,
+    except: i64,
+) -> ApiResult<()> {
+    let Some(school_id) = school_id else {
+        return Ok(());
+    };
+    let taken = sqlx::query(
+        "SELECT id FROM schools WHERE district_id = $1 AND school_id = $2 AND id <> $3",
+    )
+    .bind(district_id)
+    .bind(school_id)
+    .bind(except)
+    .fetch_optional(pool)
+    .await?;
+    match taken {
+        Some(_) => Err(ApiError::conflict(
+            "duplicate-school-id",
+            format!("Another school of your district has the school ID {school_id}."),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub async fn insert_school(
+    pool: &AnyPool,
+    district_id: i64,
+    input: &SchoolInput,
+) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "INSERT INTO schools (district_id, school_id, name, low_grade, high_grade, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(district_id)
+    .bind(input.school_id.as_deref())
+    .bind(&input.name)
+    .bind(input.low_grade.as_deref())
+    .bind(input.high_grade.as_deref())
+    .bind(now())
+    .fetch_one(pool)
+    .await?;
+    row.try_get("id")
+}
+
+fn require_any(current: &CurrentAdmin) -> ApiResult<()> {
+    if current.admin.permissions.any() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("System access or Enrollment access"))
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+) -> ApiResult<Json<Vec<School>>> {
+    require_any(&current)?;
+    Ok(Json(
+        list_schools(&state.pool, current.admin.district_id).await?,
+    ))
+}
+
+async fn add(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Json(input): Json<SchoolInput>,
+) -> ApiResult<Json<School>> {
+    require_any(&current)?;
+    let input = validated(input)?;
+    let district_id = current.admin.district_id;
+    ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), -1).await?;
+    let id = insert_school(&state.pool, district_id, &input).await?;
+    Ok(Json(School {
+        id,
+        school_id: input.school_id,
+        name: input.name,
+        low_grade: input.low_grade,
+        high_grade: input.high_grade,
+    }))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Path(id): Path<i64>,
+    Json(input): Json<SchoolInput>,
+) -> ApiResult<Json<School>> {
+    require_any(&current)?;
+    let input = validated(input)?;
+    let district_id = current.admin.district_id;
+    ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), id).await?;
+    // The district condition keeps other districts' schools out of reach.
+    let updated = sqlx::query(
+        "UPDATE schools SET school_id = $1, name = $2, low_grade = $3, high_grade = $4, updated_at = $5
+         WHERE id = $6 AND district_id = $7",
+    )
+    .bind(input.school_id.as_deref())
+    .bind(&input.name)
+    .bind(input.low_grade.as_deref())
+    .bind(input.high_grade.as_deref())
+    .bind(now())
+    .bind(id)
+    .bind(district_id)
+    .execute(&state.pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(School {
+        id,
+        school_id: input.school_id,
+        name: input.name,
+        low_grade: input.low_grade,
+        high_grade: input.high_grade,
+    }))
+}
+
+async fn gate(State(state): State<AppState>, current: CurrentAdmin) -> ApiResult<Json<Activation>> {
+    require_any(&current)?;
+    let schools = list_schools(&state.pool, current.admin.district_id).await?;
+    Ok(Json(activation(&schools)))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/schools", get(list).post(add))
+        .route("/api/schools/{id}", put(edit))
+        .route("/api/activation", get(gate))
+}

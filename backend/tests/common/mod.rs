@@ -1,0 +1,184 @@
+//! Test databases and an in-process HTTP client.
+//!
+//! Every database test runs on a fresh SQLite file and, when
+//! `ROSTERGATE_TEST_POSTGRES` names a server (`.ci/run` starts one), on a
+//! fresh PostgreSQL database. Without it the PostgreSQL runs are skipped
+//! loudly, except under CI, where a missing server fails the run.
+#![allow(dead_code)]
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use backend::server::{app, AppState, Config};
+use serde_json::Value;
+use sqlx::AnyPool;
+use tower::ServiceExt;
+
+pub struct TestDb {
+    pub backend: &'static str,
+    pub url: String,
+    pub pool: AnyPool,
+    /// (server URL, database name) to drop afterwards.
+    drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some((server, name)) = self.drop {
+            let admin = sqlx::AnyPool::connect(&server).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+fn unique(name: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "rg_{}_{}_{}",
+        name,
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Fresh databases for one test: SQLite, and PostgreSQL where available.
+pub async fn databases(test: &str) -> Vec<TestDb> {
+    sqlx::any::install_default_drivers();
+    let mut out = Vec::new();
+    let dir = std::env::temp_dir().join(unique(test));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("roster.db").display());
+    let pool = backend::db::connect(&url).await.unwrap();
+    out.push(TestDb {
+        backend: "sqlite",
+        url,
+        pool,
+        drop: None,
+    });
+
+    match std::env::var("ROSTERGATE_TEST_POSTGRES") {
+        Ok(server) => {
+            let name = unique(test);
+            let admin = sqlx::AnyPool::connect(&server)
+                .await
+                .expect("the test PostgreSQL server");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+            let base = server.rsplit_once('/').map(|(base, _)| base).unwrap();
+            let url = format!("{base}/{name}");
+            let pool = backend::db::connect(&url).await.unwrap();
+            out.push(TestDb {
+                backend: "postgres",
+                url,
+                pool,
+                drop: Some((server, name)),
+            });
+        }
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI must test PostgreSQL: set ROSTERGATE_TEST_POSTGRES (scripts/start-postgres.sh prints it)")
+        }
+        Err(_) => eprintln!(
+            "\n!!! SKIPPED the PostgreSQL run of {test}: ROSTERGATE_TEST_POSTGRES is not set \
+             (bash scripts/start-postgres.sh starts a server and prints the URL)\n"
+        ),
+    }
+    out
+}
+
+pub fn router(pool: &AnyPool) -> Router {
+    let dist = std::env::temp_dir().join("rostergate-test-dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<title>RosterGate</title>").unwrap();
+    app(AppState::new(
+        pool.clone(),
+        Config {
+            dist,
+            public: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
+            secure_cookies: false,
+        },
+    ))
+}
+
+/// A browser, as far as the API can tell: it keeps the session cookie and
+/// sends the CSRF token on requests that change state.
+pub struct Client {
+    pub app: Router,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl Client {
+    pub fn new(app: Router) -> Self {
+        Client {
+            app,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method.clone()).uri(path);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(csrf) = &self.csrf {
+            if method != Method::GET {
+                request = request.header("x-csrf-token", csrf);
+            }
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        if let Some(set) = response.headers().get(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            assert!(
+                set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+                "{set}"
+            );
+            let pair = set.split(';').next().unwrap().to_string();
+            self.cookie = pair
+                .split_once('=')
+                .filter(|(_, v)| !v.is_empty())
+                .map(|_| pair.clone());
+        }
+        let bytes = to_bytes(response.into_body(), 1 << 24).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> StatusCode {
+        let (status, body) = self
+            .send(
+                Method::POST,
+                "/api/auth/sign-in",
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        if status == StatusCode::OK {
+            self.csrf = body["csrfToken"].as_str().map(String::from);
+        }
+        status
+    }
+}
