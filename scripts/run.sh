@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds and runs RosterGate: installs the build tools if missing, builds the
 # browser app with Trunk, and serves it with `rostergate serve`
-# (http://127.0.0.1:8080/ unless ROSTERGATE_BIND says otherwise).
+# (http://127.0.0.1:8080/ unless ROSTERGATE_BIND says otherwise), with the
+# demo district seeded and a fresh sign-in for it printed.
 #
 #   bash scripts/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-tools.sh
 bash scripts/build-frontend.sh
-exec cargo run --release -p backend --bin rostergate -- serve "$@"
+exec cargo run --release -p backend --bin rostergate -- serve --demo "$@"
