@@ -10,6 +10,7 @@ mod demographics;
 pub mod dictionary;
 pub mod docs;
 pub mod errors_csv;
+pub mod export;
 pub mod header;
 pub mod reader;
 pub mod records;
