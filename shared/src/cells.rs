@@ -37,14 +37,37 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 /// Trims the whitespace the spec says to ignore around every cell (any
 /// Unicode whitespace; the check is cheap when there is none, as is usual).
+#[inline]
 pub fn trim_cell(raw: &str) -> &str {
     let bytes = raw.as_bytes();
-    let plain = |b: Option<&u8>| b.is_some_and(|b| *b > b' ' && *b < 0x80);
-    if plain(bytes.first()) && plain(bytes.last()) {
-        raw
-    } else {
-        raw.trim()
+    let printable_ascii = |b: u8| b > b' ' && b < 0x80;
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) if printable_ascii(first) && printable_ascii(last) => raw,
+        (Some(&first), Some(&last)) if may_start_whitespace(first) || may_end_whitespace(last) => {
+            trim_unicode(raw)
+        }
+        _ => raw,
     }
+}
+
+#[inline(never)]
+fn trim_unicode(raw: &str) -> &str {
+    raw.trim()
+}
+
+/// Whether a character that starts with this UTF-8 byte may be whitespace:
+/// ASCII space and controls, and the lead bytes of U+0085, U+00A0, U+1680
+/// and U+2000..U+3000 (so accented letters need no decoding).
+fn may_start_whitespace(byte: u8) -> bool {
+    byte <= b' ' || matches!(byte, 0xC2 | 0xE1 | 0xE2 | 0xE3)
+}
+
+/// Whether a character that ends with this UTF-8 byte may be whitespace:
+/// ASCII space and controls, and the last bytes of the other whitespace
+/// characters (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
+/// U+202F, U+205F, U+3000).
+fn may_end_whitespace(byte: u8) -> bool {
+    byte <= b' ' || matches!(byte, 0x80..=0x8A | 0x9F | 0xA0 | 0xA8 | 0xA9 | 0xAF)
 }
 
 /// Casts a trimmed, non-blank value to its kind and returns its canonical form.
@@ -55,12 +78,16 @@ pub fn cast(kind: ValueKind, value: &str) -> Result<Cow<'_, str>, CellProblem> {
         ValueKind::Role => canonical_word(value, ROLES).ok_or(IssueCode::InvalidRole),
         ValueKind::Name => return cast_name(value).map(Cow::Borrowed),
         ValueKind::Email => return cast_email(value),
-        ValueKind::Grade => cast_grade(value).map(Cow::Borrowed).ok_or(IssueCode::InvalidGrade),
+        ValueKind::Grade => cast_grade(value)
+            .map(Cow::Borrowed)
+            .ok_or(IssueCode::InvalidGrade),
         ValueKind::Text { max } => return cast_text(value, max).map(Cow::Borrowed),
         ValueKind::Boolean => cast_boolean(value)
             .map(|b| Cow::Borrowed(if b { "TRUE" } else { "FALSE" }))
             .ok_or(IssueCode::InvalidBoolean),
-        ValueKind::Date => cast_date(value).map(Cow::Owned).ok_or(IssueCode::InvalidDate),
+        ValueKind::Date => cast_date(value)
+            .map(Cow::Owned)
+            .ok_or(IssueCode::InvalidDate),
         ValueKind::Sex => {
             return SEX_VALUES
                 .iter()
@@ -223,7 +250,9 @@ fn is_html_email(value: &str) -> bool {
     let label_ok = |label: &[u8]| {
         !label.is_empty()
             && label.len() <= 63
-            && label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && label
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
             && label[0] != b'-'
             && label[label.len() - 1] != b'-'
     };
@@ -333,7 +362,11 @@ mod tests {
         (K::Name, "=HYPERLINK()", Err(InvalidName)),
         (K::Name, "-Ann", Err(InvalidName)),
         (K::Name, "a\u{7}b", Err(InvalidName)),
-        (K::Email, "Jose.Garcia@Example.ORG", Ok("jose.garcia@example.org")),
+        (
+            K::Email,
+            "Jose.Garcia@Example.ORG",
+            Ok("jose.garcia@example.org"),
+        ),
         (K::Email, "a@localhost", Ok("a@localhost")),
         (K::Email, "no-at-sign", Err(InvalidEmail)),
         (K::Email, "a@b@c.org", Err(InvalidEmail)),
@@ -380,6 +413,30 @@ mod tests {
                 *expected,
                 "{kind:?} {input:?}"
             );
+        }
+    }
+
+    #[test]
+    fn whitespace_bytes_are_all_known() {
+        for ch in (0..=char::MAX as u32).filter_map(char::from_u32) {
+            if ch.is_whitespace() {
+                let mut buf = [0; 4];
+                let bytes = ch.encode_utf8(&mut buf).as_bytes();
+                assert!(may_start_whitespace(bytes[0]), "{ch:?}");
+                assert!(may_end_whitespace(bytes[bytes.len() - 1]), "{ch:?}");
+            }
+        }
+        for cell in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\u{A0}é\u{3000}",
+            "Zoë",
+            "é",
+            "\t\u{2029}",
+        ] {
+            assert_eq!(trim_cell(cell), cell.trim(), "{cell:?}");
         }
     }
 

@@ -63,7 +63,12 @@ impl<'a> Record<'a> {
 
     /// Every field is empty once trimmed (a blank line, or `,,,`).
     pub fn is_blank(&self) -> bool {
-        self.fields().all(|field| field.trim().is_empty())
+        self.fields().all(|field| match field.as_bytes().first() {
+            None => true,
+            // Usually settled by the first byte of the first field or two.
+            Some(byte) if *byte > b' ' && *byte < 0x80 => false,
+            Some(_) => field.trim().is_empty(),
+        })
     }
 }
 
