@@ -260,6 +260,10 @@ issue_codes! {
         title: "Role change",
         message: "This user is stored as a {detail}; a role cannot change by upload.",
         fix: "Use a new userId for the new role, or ask support to change the role.";
+    IdentifierCorrected = "identifier-corrected", Warning, StoredData,
+        title: "Identifier corrected",
+        message: "A stored user with this email, role and names had the userId {detail}; it is changed to the new one.",
+        fix: "Nothing to do if the SIS changed the ID; otherwise correct the userId in the file.";
     ClassSchoolMismatch = "class-school-mismatch", Error, StoredData,
         title: "Class in another school",
         message: "This class is stored under school {detail}.",
@@ -326,6 +330,7 @@ mod tests {
                 "class-size",
                 "class-without-teacher",
                 "possible-leading-zero-loss",
+                "identifier-corrected",
             ]
         );
     }
