@@ -9,3 +9,4 @@ pub mod demo;
 pub mod error;
 pub mod orgs;
 pub mod server;
+pub mod uploads;

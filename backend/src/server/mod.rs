@@ -12,7 +12,7 @@ use sqlx::AnyPool;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::{self, SignInLimiter};
-use crate::orgs;
+use crate::{orgs, uploads};
 
 /// What the server needs to know; flags and environment fill it (see `cli`).
 #[derive(Debug, Clone)]
@@ -62,7 +62,8 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/health", get(health))
         .merge(auth::router())
-        .merge(orgs::router());
+        .merge(orgs::router())
+        .merge(uploads::router());
     api.with_state(state.clone())
         .nest_service("/public", ServeDir::new(&state.config.public))
         // The app's own routes all load index.html; Leptos routes in the browser.

@@ -1,0 +1,354 @@
+//! Processing uploads: the browser sends only clean, normalized records; the
+//! server re-validates them with the same schema crate, checks them against
+//! the stored roster, and previews or commits the reconciliation.
+
+pub mod reconcile;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use shared::csv_out::{write_row, BOM};
+use shared::export::{demographics_csv, users_csv};
+use shared::records::Records;
+use shared::report::ReportView;
+use shared::{Finding, IssueCode, Severity};
+use shared::{Options, Validator};
+use sqlx::Row;
+
+use crate::auth::CurrentAdmin;
+use crate::db::now;
+use crate::error::{ApiError, ApiResult};
+use crate::orgs::{activation, list_schools};
+use crate::server::AppState;
+use reconcile::{Change, Counts, Hold, Mode};
+
+/// Largest upload body: records of about 2,000,000 rows.
+pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
+const DEFAULT_CHANGES_PAGE: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadRequest {
+    pub file_name: String,
+    #[serde(default)]
+    pub mode: Mode,
+    /// Go ahead although the safety hold applies.
+    #[serde(default)]
+    pub confirm: bool,
+    pub records: Records,
+    #[serde(default)]
+    pub changes_offset: usize,
+    pub changes_limit: Option<usize>,
+}
+
+/// A finding against stored data: which record (`key`: its userId or
+/// classId) and what.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerFinding {
+    pub key: String,
+    pub code: IssueCode,
+    pub severity: Severity,
+    pub column: Option<String>,
+    pub message: String,
+    pub how_to_fix: String,
+}
+
+impl From<&Finding> for ServerFinding {
+    fn from(f: &Finding) -> Self {
+        ServerFinding {
+            key: f.value.clone().unwrap_or_default(),
+            code: f.code,
+            severity: f.severity,
+            column: f.column.as_deref().map(String::from),
+            message: f.message(),
+            how_to_fix: f.how_to_fix(),
+        }
+    }
+}
+
+/// The preview, and the report of a commit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadReport {
+    /// The stored upload, after a commit.
+    pub upload_id: Option<i64>,
+    pub committed: bool,
+    pub counts: Counts,
+    pub per_school: BTreeMap<String, Counts>,
+    pub changes: Vec<Change>,
+    pub changes_total: usize,
+    /// Findings against stored data (server-side).
+    pub findings: Vec<ServerFinding>,
+    pub hold: Option<Hold>,
+}
+
+/// 422: the records break the contract; nothing is stored.
+#[derive(Serialize)]
+struct Refused {
+    code: &'static str,
+    message: &'static str,
+    report: ReportView,
+}
+
+fn require_both(current: &CurrentAdmin) -> ApiResult<()> {
+    if current.admin.permissions.both() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "both System access and Enrollment access",
+        ))
+    }
+}
+
+/// Everything before writing: permission, gate, re-validation, the plan.
+async fn prepare(
+    state: &AppState,
+    current: &CurrentAdmin,
+    request: &UploadRequest,
+) -> ApiResult<Result<(reconcile::Stored, reconcile::Plan), Response>> {
+    require_both(current)?;
+    let district_id = current.admin.district_id;
+    let schools = list_schools(&state.pool, district_id).await?;
+    let gate = activation(&schools);
+    if !gate.open {
+        return Err(ApiError::conflict(
+            "upload-closed",
+            format!(
+                "Batch upload opens when every school has a unique school ID; {} school(s) block it (see Organizations).",
+                gate.blocking_schools.len()
+            ),
+        ));
+    }
+    // The browser's check is for speed and privacy, not for trust: the
+    // records go through the same validator again, as files.
+    let mut validator = Validator::new(Options {
+        known_school_ids: Some(schools.iter().filter_map(|s| s.school_id.clone()).collect()),
+        ..Options::default()
+    });
+    validator.push_users(&users_csv(&request.records));
+    if !request.records.demographics.is_empty() {
+        validator.push_demographics(&demographics_csv(&request.records));
+    }
+    let validated = validator.finish();
+    if !validated.report.valid {
+        let refused = Refused {
+            code: "invalid-records",
+            message: "The records do not pass validation; nothing was stored.",
+            report: validated.report.view(),
+        };
+        return Ok(Err(
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(refused)).into_response()
+        ));
+    }
+    let stored = store::load(&state.pool, district_id).await?;
+    let plan = reconcile::plan(&stored, &validated.records, request.mode);
+    Ok(Ok((stored, plan)))
+}
+
+fn report_of(
+    plan: reconcile::Plan,
+    request: &UploadRequest,
+    upload_id: Option<i64>,
+) -> UploadReport {
+    let limit = request.changes_limit.unwrap_or(DEFAULT_CHANGES_PAGE);
+    let changes_total = plan.changes.len();
+    UploadReport {
+        upload_id,
+        committed: upload_id.is_some(),
+        counts: plan.counts,
+        per_school: plan.per_school,
+        changes: plan
+            .changes
+            .into_iter()
+            .skip(request.changes_offset)
+            .take(limit)
+            .collect(),
+        changes_total,
+        findings: plan.findings.iter().map(ServerFinding::from).collect(),
+        hold: plan.hold,
+    }
+}
+
+async fn preview(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Json(request): Json<UploadRequest>,
+) -> ApiResult<Response> {
+    Ok(match prepare(&state, &current, &request).await? {
+        Err(refused) => refused,
+        Ok((_, plan)) => Json(report_of(plan, &request, None)).into_response(),
+    })
+}
+
+async fn commit(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Json(request): Json<UploadRequest>,
+) -> ApiResult<Response> {
+    let (stored, plan) = match prepare(&state, &current, &request).await? {
+        Err(refused) => return Ok(refused),
+        Ok(prepared) => prepared,
+    };
+    if let (Some(hold), false) = (&plan.hold, request.confirm) {
+        return Err(ApiError::conflict(
+            "safety-hold",
+            format!("Confirm to go ahead: {}.", hold.reasons.join("; ")),
+        ));
+    }
+    store::apply(&state.pool, current.admin.district_id, &stored, &plan).await?;
+    let findings: Vec<ServerFinding> = plan.findings.iter().map(ServerFinding::from).collect();
+    let row = sqlx::query(
+        "INSERT INTO uploads (district_id, admin_id, file_name, mode, status, created_at, counts_json, findings_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(current.admin.district_id)
+    .bind(current.admin.id)
+    .bind(request.file_name.trim())
+    .bind(serde_json::to_value(request.mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+    .bind("committed")
+    .bind(now())
+    .bind(serde_json::to_string(&(&plan.counts, &plan.per_school)).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_string(&findings).map_err(anyhow::Error::from)?)
+    .fetch_one(&state.pool)
+    .await?;
+    let upload_id: i64 = row.try_get("id")?;
+    Ok(Json(report_of(plan, &request, Some(upload_id))).into_response())
+}
+
+/// One upload in the history.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadSummary {
+    pub id: i64,
+    pub admin_email: String,
+    pub file_name: String,
+    pub mode: String,
+    pub status: String,
+    pub created_at: i64,
+    pub counts: Counts,
+    pub per_school: BTreeMap<String, Counts>,
+    pub findings: Vec<ServerFinding>,
+}
+
+fn summary_of(row: &sqlx::any::AnyRow) -> ApiResult<UploadSummary> {
+    let counts_json: String = row.try_get("counts_json")?;
+    let findings_json: String = row.try_get("findings_json")?;
+    let (counts, per_school): (Counts, BTreeMap<String, Counts>) =
+        serde_json::from_str(&counts_json).map_err(anyhow::Error::from)?;
+    Ok(UploadSummary {
+        id: row.try_get("id")?,
+        admin_email: row.try_get("email")?,
+        file_name: row.try_get("file_name")?,
+        mode: row.try_get("mode")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
+        counts,
+        per_school,
+        findings: serde_json::from_str(&findings_json).map_err(anyhow::Error::from)?,
+    })
+}
+
+const UPLOAD_COLUMNS: &str =
+    "u.id, a.email, u.file_name, u.mode, u.status, u.created_at, u.counts_json, u.findings_json";
+
+async fn history(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+) -> ApiResult<Json<Vec<UploadSummary>>> {
+    if !current.admin.permissions.any() {
+        return Err(ApiError::Forbidden("System access or Enrollment access"));
+    }
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {UPLOAD_COLUMNS} FROM uploads u JOIN admins a ON a.id = u.admin_id
+         WHERE u.district_id = $1 ORDER BY u.id DESC"
+    )))
+    .bind(current.admin.district_id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(rows.iter().map(summary_of).collect::<ApiResult<_>>()?))
+}
+
+async fn load_upload(
+    state: &AppState,
+    current: &CurrentAdmin,
+    id: i64,
+) -> ApiResult<UploadSummary> {
+    if !current.admin.permissions.any() {
+        return Err(ApiError::Forbidden("System access or Enrollment access"));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {UPLOAD_COLUMNS} FROM uploads u JOIN admins a ON a.id = u.admin_id
+         WHERE u.id = $1 AND u.district_id = $2"
+    )))
+    .bind(id)
+    .bind(current.admin.district_id)
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    summary_of(&row)
+}
+
+async fn one(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<UploadSummary>> {
+    Ok(Json(load_upload(&state, &current, id).await?))
+}
+
+/// The server-side findings of an upload, as a formula-safe CSV with BOM.
+async fn findings_csv(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let upload = load_upload(&state, &current, id).await?;
+    let mut out = BOM.to_vec();
+    write_row(
+        &mut out,
+        ["key", "severity", "column", "code", "message", "howToFix"],
+        true,
+    );
+    for f in &upload.findings {
+        write_row(
+            &mut out,
+            [
+                &f.key,
+                f.severity.as_str(),
+                f.column.as_deref().unwrap_or(""),
+                f.code.as_str(),
+                &f.message,
+                &f.how_to_fix,
+            ],
+            true,
+        );
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"upload-{id}-findings.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/uploads/preview", post(preview))
+        .route("/api/uploads/commit", post(commit))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .route("/api/uploads", get(history))
+        .route("/api/uploads/{id}", get(one))
+        .route("/api/uploads/{id}/findings.csv", get(findings_csv))
+}

@@ -1,0 +1,323 @@
+//! Loading a district's roster for reconciliation, and applying a plan in
+//! one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::{AnyPool, Row};
+
+use super::reconcile::{
+    ClassWrite, Plan, Stored, StoredClass, StoredEnrollment, StoredUser, UserWrite,
+};
+use crate::db::now;
+use shared::records::Role;
+
+fn flag(value: i64) -> bool {
+    value != 0
+}
+
+/// The district's schools and roster.
+pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
+    let mut stored = Stored::default();
+    for row in sqlx::query(
+        "SELECT id, school_id FROM schools WHERE district_id = $1 AND school_id IS NOT NULL",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        stored
+            .schools
+            .insert(row.try_get("school_id")?, row.try_get("id")?);
+    }
+    let mut schools_of: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT us.user_ref, us.school_ref FROM roster_user_schools us
+         JOIN roster_users u ON u.id = us.user_ref WHERE u.district_id = $1",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        schools_of
+            .entry(row.try_get("user_ref")?)
+            .or_default()
+            .push(row.try_get("school_ref")?);
+    }
+    for row in sqlx::query(
+        "SELECT id, user_id, role, first_name, last_name, email, grade, district_user_id, state_id, active,
+                uploaded_at, edited_at
+         FROM roster_users WHERE district_id = $1 ORDER BY id",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let id: i64 = row.try_get("id")?;
+        let role: String = row.try_get("role")?;
+        let uploaded_at: Option<i64> = row.try_get("uploaded_at")?;
+        let edited_at: Option<i64> = row.try_get("edited_at")?;
+        stored.users.push(StoredUser {
+            id,
+            user_id: row.try_get("user_id")?,
+            role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("stored user {id} has the role {role}"))?,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            email: row.try_get("email")?,
+            grade: row.try_get("grade")?,
+            district_id: row.try_get("district_user_id")?,
+            state_id: row.try_get("state_id")?,
+            active: flag(row.try_get("active")?),
+            edited_since_upload: edited_at.is_some_and(|e| uploaded_at.is_none_or(|u| e > u)),
+            schools: schools_of.remove(&id).unwrap_or_default(),
+        });
+    }
+    for row in sqlx::query(
+        "SELECT id, class_id, school_ref, name, grade, display_name, active FROM roster_classes WHERE district_id = $1",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        stored.classes.push(StoredClass {
+            id: row.try_get("id")?,
+            class_id: row.try_get("class_id")?,
+            school: row.try_get("school_ref")?,
+            name: row.try_get("name")?,
+            grade: row.try_get("grade")?,
+            display_name: row.try_get("display_name")?,
+            active: flag(row.try_get("active")?),
+        });
+    }
+    for row in sqlx::query(
+        "SELECT e.user_ref, e.class_ref, e.primary_teacher, e.active FROM roster_enrollments e
+         JOIN roster_classes c ON c.id = e.class_ref WHERE c.district_id = $1",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let primary: Option<i64> = row.try_get("primary_teacher")?;
+        stored.enrollments.insert(
+            (row.try_get("user_ref")?, row.try_get("class_ref")?),
+            StoredEnrollment {
+                primary_teacher: primary.map(flag),
+                active: flag(row.try_get("active")?),
+            },
+        );
+    }
+    for row in sqlx::query(
+        "SELECT d.user_ref, d.values_json FROM roster_demographics d
+         JOIN roster_users u ON u.id = d.user_ref WHERE u.district_id = $1",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let json: String = row.try_get("values_json")?;
+        stored
+            .demographics
+            .insert(row.try_get("user_ref")?, serde_json::from_str(&json)?);
+    }
+    Ok(stored)
+}
+
+/// Applies a plan in one transaction: all of it, or nothing.
+pub async fn apply(
+    pool: &AnyPool,
+    district_id: i64,
+    stored: &Stored,
+    plan: &Plan,
+) -> anyhow::Result<()> {
+    let now = now();
+    let mut tx = pool.begin().await?;
+    for write in &plan.users {
+        match write {
+            UserWrite::Insert { user, schools } => {
+                let row = sqlx::query(
+                    "INSERT INTO roster_users (district_id, user_id, role, first_name, last_name, email, grade,
+                        district_user_id, state_id, active, uploaded_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(district_id)
+                .bind(&*user.user_id)
+                .bind(user.role.as_str())
+                .bind(&user.first_name)
+                .bind(&user.last_name)
+                .bind(&user.email)
+                .bind(user.grade.as_deref())
+                .bind(user.district_id.as_deref())
+                .bind(user.state_id.as_deref())
+                .bind(i64::from(!user.deactivate))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get("id")?;
+                for school in schools {
+                    sqlx::query(
+                        "INSERT INTO roster_user_schools (user_ref, school_ref) VALUES ($1, $2)",
+                    )
+                    .bind(id)
+                    .bind(school)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            UserWrite::Update {
+                id,
+                user,
+                add_schools,
+            } => {
+                sqlx::query(
+                    "UPDATE roster_users SET user_id = $1, role = $2, first_name = $3, last_name = $4, email = $5,
+                        grade = $6, district_user_id = $7, state_id = $8, active = 1, uploaded_at = $9
+                     WHERE id = $10",
+                )
+                .bind(&*user.user_id)
+                .bind(user.role.as_str())
+                .bind(&user.first_name)
+                .bind(&user.last_name)
+                .bind(&user.email)
+                .bind(user.grade.as_deref())
+                .bind(user.district_id.as_deref())
+                .bind(user.state_id.as_deref())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                for school in add_schools {
+                    sqlx::query(
+                        "INSERT INTO roster_user_schools (user_ref, school_ref) VALUES ($1, $2)",
+                    )
+                    .bind(id)
+                    .bind(school)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            UserWrite::Deactivate { id } => {
+                sqlx::query("UPDATE roster_users SET active = 0, uploaded_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    for write in &plan.classes {
+        match write {
+            ClassWrite::Insert { class, school } => {
+                sqlx::query(
+                    "INSERT INTO roster_classes (district_id, class_id, school_ref, name, grade, display_name, active)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(district_id)
+                .bind(&*class.class_id)
+                .bind(school)
+                .bind(&class.name)
+                .bind(&class.grade)
+                .bind(class.display_name.as_deref())
+                .bind(i64::from(!class.remove))
+                .execute(&mut *tx)
+                .await?;
+            }
+            ClassWrite::Update { id, class, school } => {
+                sqlx::query(
+                    "UPDATE roster_classes SET school_ref = $1, name = $2, grade = $3, display_name = $4, active = 1
+                     WHERE id = $5",
+                )
+                .bind(school)
+                .bind(&class.name)
+                .bind(&class.grade)
+                .bind(class.display_name.as_deref())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ClassWrite::Deactivate { id } => {
+                sqlx::query("UPDATE roster_classes SET active = 0 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+
+    // Users and classes now all exist: resolve keys to row ids.
+    let mut user_refs: HashMap<String, i64> = HashMap::new();
+    for row in sqlx::query("SELECT id, user_id FROM roster_users WHERE district_id = $1")
+        .bind(district_id)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        user_refs.insert(row.try_get("user_id")?, row.try_get("id")?);
+    }
+    let mut class_refs: HashMap<String, i64> = HashMap::new();
+    for row in sqlx::query("SELECT id, class_id FROM roster_classes WHERE district_id = $1")
+        .bind(district_id)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        class_refs.insert(row.try_get("class_id")?, row.try_get("id")?);
+    }
+    for enrollment in &plan.enrollments {
+        let (Some(user_ref), Some(class_ref)) = (
+            user_refs.get(&*enrollment.user_id),
+            class_refs.get(&*enrollment.class_id),
+        ) else {
+            anyhow::bail!(
+                "enrollment {}/{} names an unknown user or class",
+                enrollment.user_id,
+                enrollment.class_id
+            );
+        };
+        sqlx::query(
+            "INSERT INTO roster_enrollments (user_ref, class_ref, primary_teacher, active) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_ref, class_ref) DO UPDATE SET primary_teacher = excluded.primary_teacher, active = excluded.active",
+        )
+        .bind(user_ref)
+        .bind(class_ref)
+        .bind(enrollment.primary_teacher.map(i64::from))
+        .bind(i64::from(enrollment.active))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for user_id in &plan.end_enrollments_of_users {
+        if let Some(user_ref) = user_refs.get(&**user_id) {
+            sqlx::query("UPDATE roster_enrollments SET active = 0 WHERE user_ref = $1")
+                .bind(user_ref)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    for class_id in &plan.end_enrollments_of_classes {
+        if let Some(class_ref) = class_refs.get(&**class_id) {
+            sqlx::query("UPDATE roster_enrollments SET active = 0 WHERE class_ref = $1")
+                .bind(class_ref)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    for record in &plan.demographics {
+        let Some(&user_ref) = user_refs.get(&record.user_id) else {
+            continue;
+        };
+        // An omitted column changes nothing; a blank one clears the value.
+        let mut values: BTreeMap<String, Option<String>> = stored
+            .demographics
+            .get(&user_ref)
+            .cloned()
+            .unwrap_or_default();
+        values.extend(record.values.clone());
+        let json = serde_json::to_string(&values)?;
+        sqlx::query(
+            "INSERT INTO roster_demographics (user_ref, values_json) VALUES ($1, $2)
+             ON CONFLICT (user_ref) DO UPDATE SET values_json = excluded.values_json",
+        )
+        .bind(user_ref)
+        .bind(json)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
