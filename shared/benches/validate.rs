@@ -12,7 +12,11 @@ use shared::{Options, Validator};
 fn sample_of(rows: usize) -> Sample {
     let mut students = rows * 10 / 43;
     loop {
-        let sample = generate(&SampleOptions { students, seed: 42, error_rate: 0.0 });
+        let sample = generate(&SampleOptions {
+            students,
+            seed: 42,
+            error_rate: 0.0,
+        });
         if sample.users_rows as usize >= rows || students > rows {
             return sample;
         }
@@ -31,17 +35,21 @@ fn validate_users(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(data_rows));
     // 64 KiB chunks, as the browser and the command line feed them.
-    group.bench_with_input(BenchmarkId::from_parameter(data_rows), &sample.users_csv, |b, bytes| {
-        b.iter(|| {
-            let mut validator = Validator::new(Options::default());
-            for chunk in bytes.chunks(64 * 1024) {
-                validator.push_users(chunk);
-            }
-            let validated = validator.finish();
-            assert!(validated.report.valid);
-            validated.records.enrollments.len()
-        })
-    });
+    group.bench_with_input(
+        BenchmarkId::from_parameter(data_rows),
+        &sample.users_csv,
+        |b, bytes| {
+            b.iter(|| {
+                let mut validator = Validator::new(Options::default());
+                for chunk in bytes.chunks(64 * 1024) {
+                    validator.push_users(chunk);
+                }
+                let validated = validator.finish();
+                assert!(validated.report.valid);
+                validated.records.enrollments.len()
+            })
+        },
+    );
     group.finish();
 }
 

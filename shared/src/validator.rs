@@ -125,11 +125,21 @@ impl FileState {
         let expected = header.names.len();
         if record.len() != expected {
             let (code, detail) = if record.len() > expected {
-                (IssueCode::ExtraCell, format!("{} cells, more than the {expected} headers", record.len()))
+                (
+                    IssueCode::ExtraCell,
+                    format!("{} cells, more than the {expected} headers", record.len()),
+                )
             } else {
-                (IssueCode::MissingCell, format!("{} cells, fewer than the {expected} headers", record.len()))
+                (
+                    IssueCode::MissingCell,
+                    format!("{} cells, fewer than the {expected} headers", record.len()),
+                )
             };
-            sink.push(Finding::new(code, self.file).at_row(record.row).with_detail(detail));
+            sink.push(
+                Finding::new(code, self.file)
+                    .at_row(record.row)
+                    .with_detail(detail),
+            );
             if let Pass::Users(users) = pass {
                 users.note_misshapen_row(&record);
             }
@@ -155,7 +165,11 @@ impl FileState {
             let detail = if self.windows_1252_count == 1 {
                 format!("Row {} was", rows.join(", "))
             } else {
-                format!("{} rows ({}) were", self.windows_1252_count, rows.join(", "))
+                format!(
+                    "{} rows ({}) were",
+                    self.windows_1252_count,
+                    rows.join(", ")
+                )
             };
             sink.push(Finding::new(IssueCode::EncodingWindows1252, self.file).with_detail(detail));
         }
@@ -286,7 +300,10 @@ impl Validator {
         let users_ok =
             (users_started || !demographics_started) && self.users.finish(&options, &mut self.sink);
         if demographics_started && !users_started {
-            self.sink.push(Finding::new(IssueCode::DemographicsWithoutUsers, FileKind::Demographics));
+            self.sink.push(Finding::new(
+                IssueCode::DemographicsWithoutUsers,
+                FileKind::Demographics,
+            ));
         }
         let demographics_ok = demographics_started
             && users_started
@@ -321,7 +338,8 @@ impl Validator {
                 truncated_codes.push(code);
             }
         }
-        let count_role = |role: Role| records.users.iter().filter(|u| u.role == role).count() as u64;
+        let count_role =
+            |role: Role| records.users.iter().filter(|u| u.role == role).count() as u64;
         let stats = Stats {
             users_file: self.users.stats(&self.sink),
             demographics_file: demographics_started.then(|| self.demographics.stats(&self.sink)),
