@@ -104,9 +104,14 @@ pub fn redact(url: &str) -> String {
 
 /// Unix seconds now.
 pub fn now() -> i64 {
+    now_millis() / 1000
+}
+
+/// Unix milliseconds now, where seconds are too coarse to order two events.
+pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 

@@ -8,5 +8,6 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod orgs;
+pub mod roster;
 pub mod server;
 pub mod uploads;

@@ -15,7 +15,8 @@ CREATE TABLE roster_users (
     state_id TEXT,
     active BIGINT NOT NULL,
     -- When an upload last changed the user, and when an admin last edited
-    -- them in the portal: an upload that would overwrite a newer edit is flagged.
+    -- them in the portal, in Unix milliseconds (both can fall in one second):
+    -- an upload that would overwrite a newer edit is flagged.
     uploaded_at BIGINT,
     edited_at BIGINT,
     UNIQUE (district_id, user_id)

@@ -12,7 +12,7 @@ use sqlx::AnyPool;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::{self, SignInLimiter};
-use crate::{orgs, uploads};
+use crate::{orgs, roster, uploads};
 
 /// What the server needs to know; flags and environment fill it (see `cli`).
 #[derive(Debug, Clone)]
@@ -63,7 +63,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/health", get(health))
         .merge(auth::router())
         .merge(orgs::router())
-        .merge(uploads::router());
+        .merge(uploads::router())
+        .merge(roster::router());
     api.with_state(state.clone())
         .nest_service("/public", ServeDir::new(&state.config.public))
         // The app's own routes all load index.html; Leptos routes in the browser.

@@ -8,7 +8,7 @@ use sqlx::{AnyPool, Row};
 use super::reconcile::{
     ClassWrite, Plan, Stored, StoredClass, StoredEnrollment, StoredUser, UserWrite,
 };
-use crate::db::now;
+use crate::db::now_millis;
 use shared::records::Role;
 
 fn flag(value: i64) -> bool {
@@ -128,7 +128,7 @@ pub async fn apply(
     stored: &Stored,
     plan: &Plan,
 ) -> anyhow::Result<()> {
-    let now = now();
+    let now = now_millis();
     let mut tx = pool.begin().await?;
     for write in &plan.users {
         match write {

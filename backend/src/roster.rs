@@ -1,0 +1,531 @@
+//! The stored roster: list, search and page users and classes, edit a
+//! user's names and email, and download the data as files that upload again
+//! as "no changes".
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use shared::cells::cast;
+use shared::dictionary::{FileKind, ValueKind};
+use shared::export::{demographics_csv, users_csv};
+use shared::records::{
+    ClassRecord, DemographicsRecord, EnrollmentRecord, Records, Role, UserRecord,
+};
+use sqlx::{AnyPool, Row};
+
+use crate::auth::CurrentAdmin;
+use crate::db::now_millis;
+use crate::error::{ApiError, ApiResult};
+use crate::server::AppState;
+
+const MAX_PAGE_SIZE: i64 = 500;
+
+fn require_any(current: &CurrentAdmin) -> ApiResult<()> {
+    if current.admin.permissions.any() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("System access or Enrollment access"))
+    }
+}
+
+/// Which users a list or download covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// All students and staff.
+    #[default]
+    All,
+    Students,
+    /// Teachers and administrators.
+    Staff,
+    Teachers,
+    Admins,
+}
+
+impl Scope {
+    fn roles(self) -> &'static [&'static str] {
+        match self {
+            Scope::All => &["student", "teacher", "administrator"],
+            Scope::Students => &["student"],
+            Scope::Staff => &["teacher", "administrator"],
+            Scope::Teachers => &["teacher"],
+            Scope::Admins => &["administrator"],
+        }
+    }
+
+    fn includes(self, role: Role) -> bool {
+        self.roles().contains(&role.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub scope: Scope,
+    /// A school ID: only that school's users.
+    pub school: Option<String>,
+    /// Matches names, email and IDs, case-insensitively.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    #[serde(rename = "pageSize")]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterUser {
+    pub user_id: String,
+    pub role: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub grade: Option<String>,
+    pub district_id: Option<String>,
+    pub state_id: Option<String>,
+    pub school_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    pub items: Vec<T>,
+}
+
+/// SQL for the active users of a district matching the filters; the
+/// parameters are $1 district, $2 school ID (or NULL), $3 search (or NULL).
+fn user_filter(scope: Scope) -> String {
+    let roles: Vec<String> = scope.roles().iter().map(|r| format!("'{r}'")).collect();
+    format!(
+        "FROM roster_users u WHERE u.district_id = $1 AND u.active = 1 AND u.role IN ({})
+           AND ($2 IS NULL OR EXISTS (SELECT 1 FROM roster_user_schools us JOIN schools s ON s.id = us.school_ref
+                                      WHERE us.user_ref = u.id AND s.school_id = $2))
+           AND ($3 IS NULL OR LOWER(u.first_name) LIKE $3 OR LOWER(u.last_name) LIKE $3
+                OR LOWER(u.email) LIKE $3 OR LOWER(u.user_id) LIKE $3)",
+        roles.join(", ")
+    )
+}
+
+fn search_pattern(q: Option<&str>) -> Option<String> {
+    q.map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")))
+}
+
+async fn schools_of_users(
+    pool: &AnyPool,
+    district_id: i64,
+) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT us.user_ref, s.school_id FROM roster_user_schools us JOIN schools s ON s.id = us.school_ref
+         WHERE s.district_id = $1 ORDER BY s.school_id",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        out.entry(row.try_get("user_ref")?).or_default().push(row.try_get("school_id")?);
+    }
+    Ok(out)
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Page<RosterUser>>> {
+    require_any(&current)?;
+    let district_id = current.admin.district_id;
+    let page_size = query.page_size.unwrap_or(50).clamp(1, MAX_PAGE_SIZE);
+    let page = query.page.unwrap_or(1).max(1);
+    let pattern = search_pattern(query.q.as_deref());
+    let filter = user_filter(query.scope);
+    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n {filter}"
+    )))
+    .bind(district_id)
+    .bind(query.school.as_deref())
+    .bind(pattern.as_deref())
+    .fetch_one(&state.pool)
+    .await?
+    .try_get("n")?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT u.id, u.user_id, u.role, u.first_name, u.last_name, u.email, u.grade, u.district_user_id, u.state_id
+         {filter} ORDER BY u.last_name, u.first_name, u.user_id LIMIT $4 OFFSET $5"
+    )))
+    .bind(district_id)
+    .bind(query.school.as_deref())
+    .bind(pattern.as_deref())
+    .bind(page_size)
+    .bind((page - 1) * page_size)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut schools = schools_of_users(&state.pool, district_id).await?;
+    let items = rows
+        .iter()
+        .map(|row| {
+            Ok(RosterUser {
+                user_id: row.try_get("user_id")?,
+                role: row.try_get("role")?,
+                first_name: row.try_get("first_name")?,
+                last_name: row.try_get("last_name")?,
+                email: row.try_get("email")?,
+                grade: row.try_get("grade")?,
+                district_id: row.try_get("district_user_id")?,
+                state_id: row.try_get("state_id")?,
+                school_ids: schools
+                    .remove(&row.try_get::<i64, _>("id")?)
+                    .unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Json(Page {
+        total,
+        page,
+        page_size,
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClassQuery {
+    pub school: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    #[serde(rename = "pageSize")]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterClass {
+    pub class_id: String,
+    pub school_id: String,
+    pub name: String,
+    pub grade: String,
+    pub display_name: Option<String>,
+    pub students: i64,
+    pub teachers: i64,
+}
+
+async fn list_classes(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Query(query): Query<ClassQuery>,
+) -> ApiResult<Json<Page<RosterClass>>> {
+    require_any(&current)?;
+    let page_size = query.page_size.unwrap_or(50).clamp(1, MAX_PAGE_SIZE);
+    let page = query.page.unwrap_or(1).max(1);
+    let pattern = search_pattern(query.q.as_deref());
+    let filter = "FROM roster_classes c JOIN schools s ON s.id = c.school_ref
+        WHERE c.district_id = $1 AND c.active = 1 AND ($2 IS NULL OR s.school_id = $2)
+          AND ($3 IS NULL OR LOWER(c.name) LIKE $3 OR LOWER(c.class_id) LIKE $3)";
+    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n {filter}"
+    )))
+    .bind(current.admin.district_id)
+    .bind(query.school.as_deref())
+    .bind(pattern.as_deref())
+    .fetch_one(&state.pool)
+    .await?
+    .try_get("n")?;
+    let count = |role: &str| {
+        format!(
+            "(SELECT COUNT(*) FROM roster_enrollments e JOIN roster_users u ON u.id = e.user_ref
+              WHERE e.class_ref = c.id AND e.active = 1 AND u.active = 1 AND u.role = '{role}')"
+        )
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT c.class_id, s.school_id, c.name, c.grade, c.display_name, {} AS students, {} AS teachers
+         {filter} ORDER BY s.school_id, c.class_id LIMIT $4 OFFSET $5",
+        count("student"),
+        count("teacher")
+    )))
+    .bind(current.admin.district_id)
+    .bind(query.school.as_deref())
+    .bind(pattern.as_deref())
+    .bind(page_size)
+    .bind((page - 1) * page_size)
+    .fetch_all(&state.pool)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|row| {
+            Ok(RosterClass {
+                class_id: row.try_get("class_id")?,
+                school_id: row.try_get("school_id")?,
+                name: row.try_get("name")?,
+                grade: row.try_get("grade")?,
+                display_name: row.try_get("display_name")?,
+                students: row.try_get("students")?,
+                teachers: row.try_get("teachers")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Json(Page {
+        total,
+        page,
+        page_size,
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserEdit {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+}
+
+/// Edits a user's names and email in the portal, with the file's rules; the
+/// next upload that would overwrite the edit is flagged in its preview.
+async fn edit_user(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Path(user_id): Path<String>,
+    Json(edit): Json<UserEdit>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_any(&current)?;
+    let check = |kind: ValueKind, column: &'static str, value: &str| -> ApiResult<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(ApiError::bad_request(
+                "missing-value",
+                format!("{column} is required."),
+            ));
+        }
+        cast(kind, value)
+            .map(|v| v.into_owned())
+            .map_err(|problem| {
+                let finding = shared::Finding::new(problem.code, FileKind::Users).in_column(column);
+                let finding = match problem.detail {
+                    Some(detail) => finding.with_detail(detail),
+                    None => finding,
+                };
+                ApiError::bad_request(problem.code.as_str(), finding.message())
+            })
+    };
+    let first_name = check(ValueKind::Name, "userFirstName", &edit.first_name)?;
+    let last_name = check(ValueKind::Name, "userLastName", &edit.last_name)?;
+    let email = check(ValueKind::Email, "userEmail", &edit.email)?;
+    let district_id = current.admin.district_id;
+    let taken = sqlx::query(
+        "SELECT user_id FROM roster_users WHERE district_id = $1 AND email = $2 AND user_id <> $3",
+    )
+    .bind(district_id)
+    .bind(&email)
+    .bind(&user_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    if taken.is_some() {
+        return Err(ApiError::conflict(
+            "email-in-use",
+            "This email belongs to another user of your district.",
+        ));
+    }
+    let updated = sqlx::query(
+        "UPDATE roster_users SET first_name = $1, last_name = $2, email = $3, edited_at = $4
+         WHERE district_id = $5 AND user_id = $6",
+    )
+    .bind(&first_name)
+    .bind(&last_name)
+    .bind(&email)
+    .bind(now_millis())
+    .bind(district_id)
+    .bind(&user_id)
+    .execute(&state.pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(
+        serde_json::json!({"userId": user_id, "firstName": first_name, "lastName": last_name, "email": email}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DownloadQuery {
+    #[serde(default)]
+    pub scope: Scope,
+    pub school: Option<String>,
+    /// `users` (the default) or `demographics`.
+    pub file: Option<String>,
+}
+
+/// The active roster of a district (or one school) as records.
+pub async fn stored_records(
+    pool: &AnyPool,
+    district_id: i64,
+    scope: Scope,
+    school: Option<&str>,
+) -> anyhow::Result<Records> {
+    let mut records = Records::default();
+    let schools = schools_of_users(pool, district_id).await?;
+    let mut users_by_ref: HashMap<i64, usize> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT id, user_id, role, first_name, last_name, email, grade, district_user_id, state_id
+         FROM roster_users WHERE district_id = $1 AND active = 1 ORDER BY id",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let role: String = row.try_get("role")?;
+        let Some(role) = Role::parse(&role).filter(|r| scope.includes(*r)) else {
+            continue;
+        };
+        let id: i64 = row.try_get("id")?;
+        let mut school_ids = schools.get(&id).cloned().unwrap_or_default();
+        if let Some(school) = school {
+            if !school_ids.iter().any(|s| s == school) {
+                continue;
+            }
+            school_ids = vec![school.to_string()];
+        }
+        users_by_ref.insert(id, records.users.len());
+        let user_id: String = row.try_get("user_id")?;
+        records.users.push(UserRecord {
+            user_id: Arc::from(user_id),
+            role,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            email: row.try_get("email")?,
+            grade: row.try_get("grade")?,
+            district_id: row.try_get("district_user_id")?,
+            state_id: row.try_get("state_id")?,
+            school_ids,
+            deactivate: false,
+        });
+    }
+    let mut classes_by_ref: HashMap<i64, Option<usize>> = HashMap::new();
+    let class_rows = sqlx::query(
+        "SELECT c.id, c.class_id, s.school_id, c.name, c.grade, c.display_name FROM roster_classes c
+         JOIN schools s ON s.id = c.school_ref WHERE c.district_id = $1 AND c.active = 1 ORDER BY c.id",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?;
+    let mut all_classes: HashMap<i64, ClassRecord> = HashMap::new();
+    for row in &class_rows {
+        let school_id: String = row.try_get("school_id")?;
+        if school.is_some_and(|s| s != school_id) {
+            continue;
+        }
+        let class_id: String = row.try_get("class_id")?;
+        all_classes.insert(
+            row.try_get("id")?,
+            ClassRecord {
+                class_id: Arc::from(class_id),
+                school_id,
+                name: row.try_get("name")?,
+                grade: row.try_get("grade")?,
+                display_name: row.try_get("display_name")?,
+                remove: false,
+            },
+        );
+    }
+    for row in sqlx::query(
+        "SELECT e.user_ref, e.class_ref, e.primary_teacher FROM roster_enrollments e
+         JOIN roster_classes c ON c.id = e.class_ref WHERE c.district_id = $1 AND e.active = 1
+         ORDER BY e.class_ref, e.user_ref",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let (user_ref, class_ref): (i64, i64) =
+            (row.try_get("user_ref")?, row.try_get("class_ref")?);
+        let (Some(&user), Some(class)) = (users_by_ref.get(&user_ref), all_classes.get(&class_ref))
+        else {
+            continue;
+        };
+        // A class goes into the file with its first enrollment.
+        let index = classes_by_ref.entry(class_ref).or_insert(None);
+        if index.is_none() {
+            *index = Some(records.classes.len());
+            records.classes.push(class.clone());
+        }
+        let primary: Option<i64> = row.try_get("primary_teacher")?;
+        let user = &records.users[user];
+        records.enrollments.push(EnrollmentRecord {
+            user_id: user.user_id.clone(),
+            class_id: class.class_id.clone(),
+            primary_teacher: primary
+                .map(|p| p != 0)
+                .filter(|_| user.role == Role::Teacher),
+            remove: false,
+        });
+    }
+    for row in sqlx::query(
+        "SELECT d.user_ref, d.values_json FROM roster_demographics d JOIN roster_users u ON u.id = d.user_ref
+         WHERE u.district_id = $1 ORDER BY d.user_ref",
+    )
+    .bind(district_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let Some(&user) = users_by_ref.get(&row.try_get::<i64, _>("user_ref")?) else { continue };
+        let user = &records.users[user];
+        if user.role != Role::Student {
+            continue;
+        }
+        let json: String = row.try_get("values_json")?;
+        let values: BTreeMap<String, Option<String>> = serde_json::from_str(&json)?;
+        records.demographics.push(DemographicsRecord { user_id: user.user_id.to_string(), values });
+    }
+    Ok(records)
+}
+
+async fn download(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Query(query): Query<DownloadQuery>,
+) -> ApiResult<Response> {
+    require_any(&current)?;
+    let records = stored_records(
+        &state.pool,
+        current.admin.district_id,
+        query.scope,
+        query.school.as_deref(),
+    )
+    .await?;
+    let (name, bytes) = match query.file.as_deref().unwrap_or("users") {
+        "users" => ("users.csv", users_csv(&records)),
+        "demographics" => ("demographics.csv", demographics_csv(&records)),
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid-file",
+                format!("file must be users or demographics, not {other:?}"),
+            ))
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/roster/users", get(list_users))
+        .route("/api/roster/users/{user_id}", put(edit_user))
+        .route("/api/roster/classes", get(list_classes))
+        .route("/api/roster/download", get(download))
+}
