@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use blake2::{Blake2b512, Digest};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -23,7 +23,7 @@ use sqlx::Row;
 use crate::accounts::{load_admin, random_hex, verify_password, AdminAccount};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::server::AppState;
+use crate::server::{Access, ApiRoute, AppState};
 
 pub const SESSION_COOKIE: &str = "rostergate_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -217,9 +217,28 @@ async fn me(current: CurrentAdmin) -> Json<SessionInfo> {
     })
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/sign-in", post(sign_in))
-        .route("/api/auth/sign-out", post(sign_out))
-        .route("/api/auth/me", get(me))
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::new(
+            Method::POST,
+            "/api/auth/sign-in",
+            post(sign_in),
+            Access::Public,
+            "Sign in with {email, password}: sets the session cookie, returns {admin, csrfToken}",
+        ),
+        ApiRoute::new(
+            Method::POST,
+            "/api/auth/sign-out",
+            post(sign_out),
+            Access::Session,
+            "End the session",
+        ),
+        ApiRoute::new(
+            Method::GET,
+            "/api/auth/me",
+            get(me),
+            Access::Session,
+            "The signed-in admin and the CSRF token",
+        ),
+    ]
 }

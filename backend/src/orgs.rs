@@ -2,8 +2,9 @@
 //! upload opens only when every school has a unique, non-empty school ID.
 
 use axum::extract::{Path, State};
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::http::Method;
+use axum::routing::{get, post, put};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::cells::{cast_grade, is_identifier};
 use shared::dictionary::GRADES;
@@ -13,7 +14,7 @@ use sqlx::{AnyPool, Row};
 use crate::auth::CurrentAdmin;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::server::AppState;
+use crate::server::{Access, ApiRoute, AppState};
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -287,9 +288,35 @@ async fn gate(State(state): State<AppState>, current: CurrentAdmin) -> ApiResult
     Ok(Json(activation(&schools)))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/schools", get(list).post(add))
-        .route("/api/schools/{id}", put(edit))
-        .route("/api/activation", get(gate))
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::new(
+            Method::GET,
+            "/api/schools",
+            get(list),
+            Access::AnyPermission,
+            "The district's schools",
+        ),
+        ApiRoute::new(
+            Method::POST,
+            "/api/schools",
+            post(add),
+            Access::AnyPermission,
+            "Add a school",
+        ),
+        ApiRoute::new(
+            Method::PUT,
+            "/api/schools/{id}",
+            put(edit),
+            Access::AnyPermission,
+            "Edit a school",
+        ),
+        ApiRoute::new(
+            Method::GET,
+            "/api/activation",
+            get(gate),
+            Access::AnyPermission,
+            "Whether batch upload is open, and the schools that block it",
+        ),
+    ]
 }

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::cells::cast;
 use shared::dictionary::{FileKind, ValueKind};
@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Row};
 use crate::auth::CurrentAdmin;
 use crate::db::now_millis;
 use crate::error::{ApiError, ApiResult};
-use crate::server::AppState;
+use crate::server::{Access, ApiRoute, AppState};
 
 const MAX_PAGE_SIZE: i64 = 500;
 
@@ -522,10 +522,15 @@ async fn download(
         .into_response())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/roster/users", get(list_users))
-        .route("/api/roster/users/{user_id}", put(edit_user))
-        .route("/api/roster/classes", get(list_classes))
-        .route("/api/roster/download", get(download))
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::new(Method::GET, "/api/roster/users", get(list_users), Access::AnyPermission,
+            "Students and staff: ?scope=all|students|staff|teachers|admins&school=&q=&page=&pageSize="),
+        ApiRoute::new(Method::PUT, "/api/roster/users/{user_id}", put(edit_user), Access::AnyPermission,
+            "Edit a user's names and email"),
+        ApiRoute::new(Method::GET, "/api/roster/classes", get(list_classes), Access::AnyPermission,
+            "Classes with their sizes: ?school=&q=&page=&pageSize="),
+        ApiRoute::new(Method::GET, "/api/roster/download", get(download), Access::AnyPermission,
+            "Download users.csv (or ?file=demographics) for ?scope= and ?school="),
+    ]
 }

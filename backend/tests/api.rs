@@ -459,3 +459,45 @@ fn admin_create_prints_a_password_that_signs_in() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The OpenAPI document lists every route the router serves, and every
+/// route it lists answers (no 404 or 405) at its method.
+#[tokio::test]
+async fn openapi_lists_every_route() {
+    let db = databases("openapi").await.into_iter().next().unwrap();
+    let mut client = Client::new(router(&db.pool));
+    let (status, doc) = client.send(Method::GET, "/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let routes: Vec<(String, String)> = backend::server::api_routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    assert_eq!(listed.len(), routes.len());
+    for route in &routes {
+        assert!(listed.contains(route), "{route:?} is not documented");
+    }
+    assert!(routes.len() >= 18, "{routes:?}");
+    for (method, path) in routes {
+        let concrete = path.replace("{id}", "1").replace("{user_id}", "U1");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let body = (method != Method::GET).then(|| json!({}));
+        let (status, _) = client.send(method.clone(), &concrete, body).await;
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {concrete}: {status}"
+        );
+    }
+    db.close().await;
+}

@@ -5,13 +5,142 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::http::Method;
+use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use serde::Serialize;
+use serde_json::{json, Value};
 use sqlx::AnyPool;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::{self, SignInLimiter};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Any signed-in admin.
+    Session,
+    /// System access or Enrollment access.
+    AnyPermission,
+    /// Both System access and Enrollment access.
+    BothPermissions,
+}
+
+impl Access {
+    fn describe(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Session => "a session",
+            Access::AnyPermission => "System access or Enrollment access",
+            Access::BothPermissions => "System access and Enrollment access",
+        }
+    }
+}
+
+/// One API route: the router and the OpenAPI document are both made from
+/// the list of these, so neither can forget a route.
+pub struct ApiRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+    pub access: Access,
+    pub summary: &'static str,
+}
+
+impl ApiRoute {
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        handler: MethodRouter<AppState>,
+        access: Access,
+        summary: &'static str,
+    ) -> Self {
+        ApiRoute {
+            method,
+            path,
+            handler,
+            access,
+            summary,
+        }
+    }
+}
+
+/// Every API route.
+pub fn api_routes() -> Vec<ApiRoute> {
+    let mut routes = vec![
+        ApiRoute::new(
+            Method::GET,
+            "/api/health",
+            get(health),
+            Access::Public,
+            "Health check",
+        ),
+        ApiRoute::new(
+            Method::GET,
+            "/api/openapi.json",
+            get(openapi),
+            Access::Public,
+            "This document",
+        ),
+    ];
+    routes.extend(auth::routes());
+    routes.extend(orgs::routes());
+    routes.extend(uploads::routes());
+    routes.extend(roster::routes());
+    routes
+}
+
+/// The OpenAPI 3.1 document of the API, made from `api_routes`.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for route in api_routes() {
+        let parameters: Vec<Value> = route
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut operation = json!({
+            "summary": route.summary,
+            "operationId": format!("{} {}", route.method, route.path),
+            "x-access": route.access.describe(),
+            "responses": {
+                "200": {"description": "OK"},
+                "4XX": {"description": "JSON {code, message}", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+        });
+        if !parameters.is_empty() {
+            operation["parameters"] = Value::Array(parameters);
+        }
+        if route.access != Access::Public {
+            operation["security"] = json!([{"session": []}]);
+        }
+        let entry = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| json!({}));
+        entry[route.method.as_str().to_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "RosterGate API", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": auth::SESSION_COOKIE,
+                            "description": "Requests that change state also need the X-CSRF-Token header."}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["code", "message"],
+                          "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+            }
+        }
+    })
+}
+
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
 use crate::{orgs, roster, uploads};
 
 /// What the server needs to know; flags and environment fill it (see `cli`).
@@ -59,12 +188,10 @@ async fn health() -> Json<Health> {
 /// The whole app as a router, so tests can call it in process.
 pub fn app(state: AppState) -> Router {
     let index = state.config.dist.join("index.html");
-    let api = Router::new()
-        .route("/api/health", get(health))
-        .merge(auth::router())
-        .merge(orgs::router())
-        .merge(uploads::router())
-        .merge(roster::router());
+    let mut api = Router::new();
+    for route in api_routes() {
+        api = api.route(route.path, route.handler);
+    }
     api.with_state(state.clone())
         .nest_service("/public", ServeDir::new(&state.config.public))
         // The app's own routes all load index.html; Leptos routes in the browser.

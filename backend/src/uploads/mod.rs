@@ -8,10 +8,10 @@ pub mod store;
 use std::collections::BTreeMap;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::csv_out::{write_row, BOM};
 use shared::export::{demographics_csv, users_csv};
@@ -25,7 +25,7 @@ use crate::auth::CurrentAdmin;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::orgs::{activation, list_schools};
-use crate::server::AppState;
+use crate::server::{Access, ApiRoute, AppState};
 use reconcile::{Change, Counts, Hold, Mode};
 
 /// Largest upload body: records of about 2,000,000 rows.
@@ -343,12 +343,16 @@ async fn findings_csv(
         .into_response())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/uploads/preview", post(preview))
-        .route("/api/uploads/commit", post(commit))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
-        .route("/api/uploads", get(history))
-        .route("/api/uploads/{id}", get(one))
-        .route("/api/uploads/{id}/findings.csv", get(findings_csv))
+pub fn routes() -> Vec<ApiRoute> {
+    let large = || DefaultBodyLimit::max(MAX_UPLOAD_BYTES);
+    vec![
+        ApiRoute::new(Method::POST, "/api/uploads/preview", post(preview).layer(large()), Access::BothPermissions,
+            "Re-validate clean records and show what processing them would change (422 with the report when they break the contract)"),
+        ApiRoute::new(Method::POST, "/api/uploads/commit", post(commit).layer(large()), Access::BothPermissions,
+            "Process clean records in one transaction (409 safety-hold without confirm)"),
+        ApiRoute::new(Method::GET, "/api/uploads", get(history), Access::AnyPermission, "The history of uploads"),
+        ApiRoute::new(Method::GET, "/api/uploads/{id}", get(one), Access::AnyPermission, "One upload's report"),
+        ApiRoute::new(Method::GET, "/api/uploads/{id}/findings.csv", get(findings_csv), Access::AnyPermission,
+            "One upload's server-side findings as CSV"),
+    ]
 }
