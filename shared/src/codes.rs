@@ -210,6 +210,10 @@ issue_codes! {
         title: "Email used by two users",
         message: "This email is also used by another userId{detail}.",
         fix: "Give each user their own email, or use one userId if they are the same person.";
+    DuplicateSecondaryId = "duplicate-secondary-id", Error, AcrossRows,
+        title: "Secondary ID used by two users",
+        message: "{column} is also given to another userId{detail}.",
+        fix: "Give each user their own userDistrictId and userStateId, or leave them blank.";
     StudentMultipleSchools = "student-multiple-schools", Error, AcrossRows,
         title: "Student in several schools",
         message: "A student may belong to one school only; this one appears with {detail}.",

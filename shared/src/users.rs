@@ -817,6 +817,33 @@ impl UsersPass {
             }
         }
 
+        // Secondary IDs are unique among users: (column, other user's first row) per user.
+        let mut shared_secondary: Vec<Vec<(Field, u32)>> = vec![Vec::new(); users.len()];
+        for field in [Field::UserDistrictId, Field::UserStateId] {
+            let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
+            for (index, user) in users.iter().enumerate() {
+                let id = match field {
+                    Field::UserDistrictId => user.district_id,
+                    _ => user.state_id,
+                };
+                let Some(id) = id.map(|id| user_text.get(id)) else {
+                    continue;
+                };
+                match first_user_with.entry(id) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(index);
+                    }
+                    Entry::Occupied(entry) => {
+                        let first = *entry.get();
+                        if shared_secondary[first].iter().all(|(f, _)| *f != field) {
+                            shared_secondary[first].push((field, user.first_row));
+                        }
+                        shared_secondary[index].push((field, users[first].first_row));
+                    }
+                }
+            }
+        }
+
         let mut failed_rows = vec![false; rows.len()];
         for (index, r) in rows.iter().enumerate() {
             let user = &users[r.user as usize];
@@ -838,6 +865,12 @@ impl UsersPass {
                         .at_row(u64::from(r.row))
                         .in_column(first)
                         .with_detail(names.join(", ")),
+                );
+            }
+            for (field, other_row) in &shared_secondary[r.user as usize] {
+                push(
+                    at(IssueCode::DuplicateSecondaryId, *field)
+                        .with_detail(format!(" (row {other_row})")),
                 );
             }
             if user.duplicate_email_row != NONE {
@@ -1225,8 +1258,20 @@ fn leading_zero_warnings<'a>(
         let members: Vec<Member<'_>> = std::iter::once(*first)
             .chain(more.iter().copied())
             .collect();
-        for &(value, row) in &members {
-            let others: Vec<String> = members
+        // Equal values are one value (two users sharing an ID is another
+        // rule): keep each distinct value once, at its first row.
+        let mut distinct: Vec<Member<'_>> = Vec::with_capacity(members.len());
+        for member in members {
+            match distinct.iter_mut().find(|(value, _)| *value == member.0) {
+                Some(known) => known.1 = known.1.min(member.1),
+                None => distinct.push(member),
+            }
+        }
+        if distinct.len() < 2 {
+            continue;
+        }
+        for &(value, row) in &distinct {
+            let others: Vec<String> = distinct
                 .iter()
                 .filter(|(other, _)| *other != value)
                 .map(|(_, other_row)| format!("the {column} on row {other_row}"))

@@ -137,6 +137,8 @@ fn cases() -> Vec<Case> {
             &["class-conflict@2:className", "class-conflict@3:className", "class-conflict@4:className"]),
         case("duplicate email in another case", users(&[T1, S1, ",S1,U2,student,Cy,Ho,BO@x.org,05,,,C1,Math,05,,"]),
             &["duplicate-email@3:userEmail", "duplicate-email@4:userEmail"]),
+        case("secondary ids shared by two users", users(&[T1, ",S1,U1,student,Bo,Kim,bo@x.org,05,D7,ST1,C1,Math,05,,", ",S1,U2,student,Cy,Ho,cy@x.org,05,D7,ST2,C1,Math,05,,", ",S1,U3,student,Di,Ro,di@x.org,05,,ST1,C1,Math,05,,"]),
+            &["duplicate-secondary-id@3:userDistrictId", "duplicate-secondary-id@3:userStateId", "duplicate-secondary-id@4:userDistrictId", "duplicate-secondary-id@5:userStateId"]),
         case("student in two schools", users(&[T1, S1, ",S2,T2,teacher,Di,Ro,di@x.org,,,,C2,Art,05,,TRUE", ",S2,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]),
             &["student-multiple-schools@3:schoolId", "student-multiple-schools@5:schoolId"]),
         case("duplicate row", users(&[T1, S1, S1, S1]), &["duplicate-row@4", "duplicate-row@5"]),
