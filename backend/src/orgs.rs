@@ -29,6 +29,18 @@ pub struct School {
     pub high_grade: Option<String>,
 }
 
+impl School {
+    fn from_input(id: i64, input: SchoolInput) -> Self {
+        School {
+            id,
+            school_id: input.school_id,
+            name: input.name,
+            low_grade: input.low_grade,
+            high_grade: input.high_grade,
+        }
+    }
+}
+
 /// What an admin sends to add or edit a school.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -237,13 +249,7 @@ async fn add(
     let district_id = current.admin.district_id;
     ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), -1).await?;
     let id = insert_school(&state.pool, district_id, &input).await?;
-    Ok(Json(School {
-        id,
-        school_id: input.school_id,
-        name: input.name,
-        low_grade: input.low_grade,
-        high_grade: input.high_grade,
-    }))
+    Ok(Json(School::from_input(id, input)))
 }
 
 async fn edit(
@@ -273,13 +279,7 @@ async fn edit(
     if updated.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
-    Ok(Json(School {
-        id,
-        school_id: input.school_id,
-        name: input.name,
-        low_grade: input.low_grade,
-        high_grade: input.high_grade,
-    }))
+    Ok(Json(School::from_input(id, input)))
 }
 
 async fn gate(State(state): State<AppState>, current: CurrentAdmin) -> ApiResult<Json<Activation>> {

@@ -114,6 +114,13 @@ fn user_filter(scope: Scope) -> String {
     )
 }
 
+/// (page, page size, rows to skip) from the query, within bounds.
+fn paging(page: Option<i64>, page_size: Option<i64>) -> (i64, i64, i64) {
+    let page_size = page_size.unwrap_or(50).clamp(1, MAX_PAGE_SIZE);
+    let page = page.unwrap_or(1).max(1);
+    (page, page_size, (page - 1) * page_size)
+}
+
 fn search_pattern(q: Option<&str>) -> Option<String> {
     q.map(str::trim)
         .filter(|q| !q.is_empty())
@@ -145,8 +152,7 @@ async fn list_users(
 ) -> ApiResult<Json<Page<RosterUser>>> {
     require_any(&current)?;
     let district_id = current.admin.district_id;
-    let page_size = query.page_size.unwrap_or(50).clamp(1, MAX_PAGE_SIZE);
-    let page = query.page.unwrap_or(1).max(1);
+    let (page, page_size, offset) = paging(query.page, query.page_size);
     let pattern = search_pattern(query.q.as_deref());
     let filter = user_filter(query.scope);
     let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -166,7 +172,7 @@ async fn list_users(
     .bind(query.school.as_deref())
     .bind(pattern.as_deref())
     .bind(page_size)
-    .bind((page - 1) * page_size)
+    .bind(offset)
     .fetch_all(&state.pool)
     .await?;
     let mut schools = schools_of_users(&state.pool, district_id).await?;
@@ -223,8 +229,7 @@ async fn list_classes(
     Query(query): Query<ClassQuery>,
 ) -> ApiResult<Json<Page<RosterClass>>> {
     require_any(&current)?;
-    let page_size = query.page_size.unwrap_or(50).clamp(1, MAX_PAGE_SIZE);
-    let page = query.page.unwrap_or(1).max(1);
+    let (page, page_size, offset) = paging(query.page, query.page_size);
     let pattern = search_pattern(query.q.as_deref());
     let filter = "FROM roster_classes c JOIN schools s ON s.id = c.school_ref
         WHERE c.district_id = $1 AND c.active = 1 AND ($2 IS NULL OR s.school_id = $2)
@@ -254,7 +259,7 @@ async fn list_classes(
     .bind(query.school.as_deref())
     .bind(pattern.as_deref())
     .bind(page_size)
-    .bind((page - 1) * page_size)
+    .bind(offset)
     .fetch_all(&state.pool)
     .await?;
     let items = rows

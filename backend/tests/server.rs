@@ -6,7 +6,10 @@ use backend::server::{app, AppState, Config};
 use tower::ServiceExt;
 
 async fn state() -> AppState {
-    let dir = std::env::temp_dir().join(format!("rostergate-server-{}", std::process::id()));
+    // One folder per call: tests run in parallel and each migrates its own file.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rostergate-server-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<title>RosterGate</title>").unwrap();
     let url = format!("sqlite://{}", dir.join("static.db").display());

@@ -155,6 +155,18 @@ pub struct Change {
     pub overwrites_portal_edit: bool,
 }
 
+impl Change {
+    fn new(entity: &str, key: impl Into<String>, kind: &str) -> Self {
+        Change {
+            entity: entity.into(),
+            key: key.into(),
+            kind: kind.into(),
+            fields: Vec::new(),
+            overwrites_portal_edit: false,
+        }
+    }
+}
+
 /// What the commit writes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserWrite {
@@ -441,13 +453,8 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                     user: user.clone(),
                     schools: school_refs,
                 });
-                plan.changes.push(Change {
-                    entity: "user".into(),
-                    key: user.user_id.to_string(),
-                    kind: "created".into(),
-                    fields: Vec::new(),
-                    overwrites_portal_edit: false,
-                });
+                plan.changes
+                    .push(Change::new("user", user.user_id.to_string(), "created"));
                 Outcome::Created
             }
             Some(stored_user) => {
@@ -552,13 +559,8 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                     class: class.clone(),
                     school: school_ref,
                 });
-                plan.changes.push(Change {
-                    entity: "class".into(),
-                    key: class.class_id.to_string(),
-                    kind: "created".into(),
-                    fields: Vec::new(),
-                    overwrites_portal_edit: false,
-                });
+                plan.changes
+                    .push(Change::new("class", class.class_id.to_string(), "created"));
                 Outcome::Created
             }
             Some(stored_class) => {
@@ -670,13 +672,7 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 Outcome::Removed => "removed",
                 _ => "updated",
             };
-            plan.changes.push(Change {
-                entity: "enrollment".into(),
-                key,
-                kind: kind.into(),
-                fields: Vec::new(),
-                overwrites_portal_edit: false,
-            });
+            plan.changes.push(Change::new("enrollment", key, kind));
         }
         record(&mut plan, &[school], &|c| &mut c.enrollments, outcome);
     }
@@ -703,13 +699,8 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
             plan.users.push(UserWrite::Deactivate { id: user.id });
             plan.end_enrollments_of_users
                 .push(user.user_id.as_str().into());
-            plan.changes.push(Change {
-                entity: "user".into(),
-                key: user.user_id.clone(),
-                kind: "removed".into(),
-                fields: Vec::new(),
-                overwrites_portal_edit: false,
-            });
+            plan.changes
+                .push(Change::new("user", user.user_id.clone(), "removed"));
             let schools: Vec<&str> = user
                 .schools
                 .iter()
@@ -741,13 +732,11 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 primary_teacher: enrollment.primary_teacher,
                 active: false,
             });
-            plan.changes.push(Change {
-                entity: "enrollment".into(),
-                key: format!("{}/{}", user.user_id, class.class_id),
-                kind: "removed".into(),
-                fields: Vec::new(),
-                overwrites_portal_edit: false,
-            });
+            plan.changes.push(Change::new(
+                "enrollment",
+                format!("{}/{}", user.user_id, class.class_id),
+                "removed",
+            ));
             let school = school_name_of.get(&class.school).copied().unwrap_or("");
             record(
                 &mut plan,

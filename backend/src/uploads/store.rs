@@ -281,18 +281,23 @@ pub async fn apply(
         .execute(&mut *tx)
         .await?;
     }
-    for user_id in &plan.end_enrollments_of_users {
-        if let Some(user_ref) = user_refs.get(&**user_id) {
-            sqlx::query("UPDATE roster_enrollments SET active = 0 WHERE user_ref = $1")
-                .bind(user_ref)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    for class_id in &plan.end_enrollments_of_classes {
-        if let Some(class_ref) = class_refs.get(&**class_id) {
-            sqlx::query("UPDATE roster_enrollments SET active = 0 WHERE class_ref = $1")
-                .bind(class_ref)
+    // Deactivated users and removed classes end all their enrollments.
+    let ends = [
+        (
+            "UPDATE roster_enrollments SET active = 0 WHERE user_ref = $1",
+            &plan.end_enrollments_of_users,
+            &user_refs,
+        ),
+        (
+            "UPDATE roster_enrollments SET active = 0 WHERE class_ref = $1",
+            &plan.end_enrollments_of_classes,
+            &class_refs,
+        ),
+    ];
+    for (statement, keys, refs) in ends {
+        for row_ref in keys.iter().filter_map(|key| refs.get(&**key)) {
+            sqlx::query(statement)
+                .bind(row_ref)
                 .execute(&mut *tx)
                 .await?;
         }
