@@ -305,6 +305,7 @@ async fn stored_data_checks_and_refusals() {
         thief.user_id = "X-999".into();
         thief.first_name = "Someone".into();
         thief.email = records.users[1].email.clone();
+        (thief.district_id, thief.state_id) = (None, None);
         // Identifier correction: same email, role and names, new id.
         let mut corrected = records
             .users
@@ -319,6 +320,7 @@ async fn stored_data_checks_and_refusals() {
         let mut zeros = student.clone();
         zeros.user_id = student.user_id.trim_start_matches('0').into();
         zeros.email = "zeros@x.org".into();
+        (zeros.district_id, zeros.state_id) = (None, None);
         // A class moved to another school.
         let mut moved = records.classes[0].clone();
         moved.school_id = schools
