@@ -183,11 +183,10 @@ struct RowKey {
     action: Option<Action>,
     primary: Option<bool>,
     school: u32,
-    /// 0 when the row's user values are the user's (as on almost every
-    /// row), else a hash of them that is never 0.
-    user_values: u64,
-    /// Likewise for the class values.
-    class_values: u64,
+    /// 0 when the row's user and class values are the user's and the
+    /// class's (as on almost every row), else a hash of those that differ,
+    /// never 0. One hash rather than two keeps `PairState` at 24 bytes.
+    other_values: u64,
 }
 
 /// Columns of users.csv by position in this file's header.
@@ -284,8 +283,9 @@ pub(crate) struct UsersPass {
     email_index: FxHashMap<Arc<str>, u32>,
     classes: Vec<ClassAgg>,
     class_index: FxHashMap<Arc<str>, u32>,
-    /// (user << 32 | class) → index into `pair_states`.
-    pairs: FxHashMap<u64, u32>,
+    /// (user, class) → index into `pair_states`. A key of two `u32`s rather
+    /// than one `u64` makes an entry 12 bytes rather than 16.
+    pairs: FxHashMap<(u32, u32), u32>,
     pair_states: Vec<PairState>,
     rows: Vec<RowRef>,
     /// The user and school of the last row that named known ones.
@@ -721,22 +721,10 @@ impl UsersPass {
                 action: row.action,
                 primary: row.primary,
                 school,
-                user_values: if user_values_differ {
-                    hash_user_values(row)
-                } else {
-                    0
-                },
-                class_values: if class_values_differ {
-                    hash_class_values(row)
-                } else {
-                    0
-                },
+                other_values: other_values_hash(row, user_values_differ, class_values_differ),
             };
             let next_pair = self.pair_states.len() as u32;
-            pair = *self
-                .pairs
-                .entry((u64::from(user) << 32) | u64::from(class))
-                .or_insert(next_pair);
+            pair = *self.pairs.entry((user, class)).or_insert(next_pair);
             let new_pair = pair == next_pair;
             if new_pair {
                 self.pair_states.push(PairState {
@@ -798,8 +786,14 @@ impl UsersPass {
             rows,
             held_back_roles,
             user_index,
+            pairs,
+            email_index,
+            class_index,
             ..
         } = self;
+        // The lookups of the streaming pass are done with: free them before
+        // the records are built, when memory peaks.
+        drop((pairs, email_index, class_index));
 
         // Rule 9: an entity that fails fails its own rows only.
         // Rows named in the messages of conflicting enrollments and primary teachers.
@@ -816,6 +810,8 @@ impl UsersPass {
                 primary_rows.entry(r.class).or_default().push(r.row);
             }
         }
+        let pair_count = pair_states.len();
+        drop(pair_states);
 
         // Secondary IDs are unique among users: (column, other user's first row) per user.
         let mut shared_secondary: Vec<Vec<(Field, u32)>> = vec![Vec::new(); users.len()];
@@ -980,7 +976,7 @@ impl UsersPass {
         let mut outcome = UsersOutcome::default();
         outcome.records.users.reserve(users.len());
         outcome.records.classes.reserve(classes.len());
-        outcome.records.enrollments.reserve(pair_states.len());
+        outcome.records.enrollments.reserve(pair_count);
         let mut user_record: Vec<u32> = vec![NONE; users.len()];
         let mut class_record: Vec<u32> = vec![NONE; classes.len()];
         let mut deactivated = vec![false; users.len()];
@@ -1005,7 +1001,9 @@ impl UsersPass {
                     grade: agg.grade.map(String::from),
                     district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
                     state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
-                    school_ids: Vec::new(),
+                    // Exactly the user's schools (usually one): not the
+                    // four a first push would make room for.
+                    school_ids: Vec::with_capacity(1 + agg.other_schools.len()),
                     deactivate: false,
                 });
             }
@@ -1039,7 +1037,7 @@ impl UsersPass {
             }
         }
         // Enrollments, once per (user, class), unless the user or class goes.
-        let mut enrolled = vec![false; pair_states.len()];
+        let mut enrolled = vec![false; pair_count];
         for (r, _) in rows
             .iter()
             .zip(&failed_rows)
@@ -1063,6 +1061,7 @@ impl UsersPass {
                 remove: r.action == Some(Action::RemoveEnrollment),
             });
         }
+        drop((rows, failed_rows));
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         outcome.roles = held_back_roles;
         outcome.roles.reserve(user_index.len());
@@ -1216,8 +1215,13 @@ fn nonzero_hash(values: impl Hash) -> u64 {
     hasher.finish() | 1 << 63
 }
 
-fn hash_user_values(row: &Row<'_>) -> u64 {
-    nonzero_hash((
+/// `RowKey::other_values`: the values that differ from the user's and the
+/// class's, hashed (the `Option`s keep user and class values apart).
+fn other_values_hash(row: &Row<'_>, user_values_differ: bool, class_values_differ: bool) -> u64 {
+    if !user_values_differ && !class_values_differ {
+        return 0;
+    }
+    let user_values = user_values_differ.then_some((
         row.role,
         row.first_name,
         row.last_name,
@@ -1225,11 +1229,10 @@ fn hash_user_values(row: &Row<'_>) -> u64 {
         row.grade,
         row.district_id,
         row.state_id,
-    ))
-}
-
-fn hash_class_values(row: &Row<'_>) -> u64 {
-    nonzero_hash((row.class_name, row.class_grade, row.display_name))
+    ));
+    let class_values =
+        class_values_differ.then_some((row.class_name, row.class_grade, row.display_name));
+    nonzero_hash((user_values, class_values))
 }
 
 /// Rule 8 for one identifier column: distinct values that are equal once
