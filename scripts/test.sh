@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: formatting and lints, the native tests
-# (schema crate, command line), the WebAssembly tests in Node (schema crate and
-# browser app), and the Trunk release build of the browser app.
-# Needs the tools of scripts/install-tools.sh (run it first on a new machine).
+# (schema crate, command line, server on SQLite and, when
+# ROSTERGATE_TEST_POSTGRES names one, PostgreSQL), the WebAssembly tests in
+# Node, the Trunk release build of the browser app, and the browser tests in
+# headless Chromium against the real server. Installs the build tools and
+# Chromium first where missing (scripts/install-tools.sh, install-browser.sh).
 #
 #   bash scripts/test.sh
 set -euo pipefail
@@ -12,6 +14,10 @@ export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 WASM=wasm32-unknown-unknown
 
 step() { printf '\n==> %s\n' "$*"; }
+
+step "tools"
+bash scripts/install-tools.sh
+bash scripts/install-browser.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -29,3 +35,7 @@ cargo test -p frontend --target "$WASM"
 
 step "browser app: trunk build --release"
 bash scripts/build-frontend.sh
+
+step "browser tests: headless Chromium against rostergate serve"
+cargo build -p backend --bin rostergate
+ROSTERGATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/rostergate" node --test tests/browser/
