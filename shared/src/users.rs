@@ -817,6 +817,8 @@ impl UsersPass {
         let mut shared_secondary: Vec<Vec<(Field, u32)>> = vec![Vec::new(); users.len()];
         for field in [Field::UserDistrictId, Field::UserStateId] {
             let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
+            // One entry per user at most: sized once rather than grown.
+            first_user_with.reserve(users.len());
             for (index, user) in users.iter().enumerate() {
                 let id = match field {
                     Field::UserDistrictId => user.district_id,
