@@ -2,6 +2,7 @@
 //! user's names and email, and download the data as files that upload again
 //! as "no changes".
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -405,7 +406,7 @@ pub async fn stored_records(
             first_name: row.try_get("first_name")?,
             last_name: row.try_get("last_name")?,
             email: row.try_get("email")?,
-            grade: row.try_get("grade")?,
+            grade: row.try_get::<Option<String>, _>("grade")?.map(Cow::Owned),
             district_id: row.try_get("district_user_id")?,
             state_id: row.try_get("state_id")?,
             school_ids,
@@ -433,7 +434,7 @@ pub async fn stored_records(
                 class_id: Arc::from(class_id),
                 school_id,
                 name: row.try_get("name")?,
-                grade: row.try_get("grade")?,
+                grade: Cow::Owned(row.try_get("grade")?),
                 display_name: row.try_get("display_name")?,
                 remove: false,
             },

@@ -93,7 +93,7 @@ fn write_user_row(
         Field::UserStateId => user.state_id.as_deref().unwrap_or(""),
         Field::ClassId => class.map(|(c, _)| &*c.class_id).unwrap_or(""),
         Field::ClassName => class.map(|(c, _)| c.name.as_str()).unwrap_or(""),
-        Field::ClassGrade => class.map(|(c, _)| c.grade.as_str()).unwrap_or(""),
+        Field::ClassGrade => class.map(|(c, _)| &*c.grade).unwrap_or(""),
         Field::ClassDisplayName => class
             .and_then(|(c, _)| c.display_name.as_deref())
             .unwrap_or(""),

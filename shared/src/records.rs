@@ -1,6 +1,7 @@
 //! Normalized records: what a clean upload contains, one entity per key, with
 //! canonical values. This is all that leaves the browser.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -79,8 +80,9 @@ pub struct UserRecord {
     pub last_name: String,
     /// Lower case.
     pub email: String,
-    /// Canonical grade code; always `None` for staff.
-    pub grade: Option<String>,
+    /// Canonical grade code; always `None` for staff. Borrowed from the
+    /// grade table when the validator makes it (no allocation).
+    pub grade: Option<Cow<'static, str>>,
     pub district_id: Option<String>,
     pub state_id: Option<String>,
     /// The schools the user's rows name, in order of appearance.
@@ -95,7 +97,8 @@ pub struct ClassRecord {
     pub class_id: Arc<str>,
     pub school_id: String,
     pub name: String,
-    pub grade: String,
+    /// Canonical grade code (see `UserRecord::grade`).
+    pub grade: Cow<'static, str>,
     /// `None`: leave the stored display name unchanged.
     pub display_name: Option<String>,
     /// A `REMOVE-CLASS` row: deactivate the class and end its enrollments.

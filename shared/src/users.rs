@@ -1000,7 +1000,7 @@ impl UsersPass {
                     first_name: String::from(user_text.get(agg.first_name)),
                     last_name: String::from(user_text.get(agg.last_name)),
                     email: String::from(&*agg.email),
-                    grade: agg.grade.map(String::from),
+                    grade: agg.grade.map(Cow::Borrowed),
                     district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
                     state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
                     // Exactly the user's schools (usually one): not the
@@ -1027,7 +1027,7 @@ impl UsersPass {
                         class_id: agg.class_id.clone(),
                         school_id: String::from(&*schools.values[agg.school as usize]),
                         name: String::from(&*agg.name),
-                        grade: agg.grade.to_string(),
+                        grade: Cow::Borrowed(agg.grade),
                         display_name: agg.display_name.as_deref().map(String::from),
                         remove: false,
                     });

@@ -253,7 +253,7 @@ fn user_fields(user: &shared::records::UserRecord) -> [(&'static str, Option<Str
         ("userFirstName", Some(user.first_name.clone())),
         ("userLastName", Some(user.last_name.clone())),
         ("userEmail", Some(user.email.clone())),
-        ("userGrade", user.grade.clone()),
+        ("userGrade", user.grade.as_deref().map(String::from)),
         ("userDistrictId", user.district_id.clone()),
         ("userStateId", user.state_id.clone()),
     ]
@@ -577,7 +577,7 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                     ],
                     [
                         ("className", Some(class.name.clone())),
-                        ("classGrade", Some(class.grade.clone())),
+                        ("classGrade", Some(class.grade.to_string())),
                         ("classDisplayName", display.clone()),
                     ],
                 );
