@@ -1,13 +1,17 @@
-//! The demo district: schools from the sample generator and an admin with
-//! both permissions, so a newcomer can sign in at once.
+//! The demo district: schools and a roster from the sample generator, and an
+//! admin with both permissions, so a newcomer can sign in at once. The roster
+//! goes in through the same reconciliation as any upload.
 
 use shared::sample::{generate, SampleOptions};
+use shared::{validate, Options};
 use sqlx::{AnyPool, Row};
 
 use crate::accounts::{
     create_admin, ensure_district, generate_password, hash_password, Permissions,
 };
 use crate::orgs::{insert_school, SchoolInput};
+use crate::uploads::reconcile::{self, Mode};
+use crate::uploads::store;
 
 pub const DEMO_DISTRICT: &str = "Maple Valley Unified (demo)";
 pub const DEMO_EMAIL: &str = "demo@maplevalley.example.org";
@@ -49,6 +53,15 @@ pub async fn seed(pool: &AnyPool) -> anyhow::Result<DemoSignIn> {
             };
             insert_school(pool, district_id, &input).await?;
         }
+        let validated = validate(
+            &sample.users_csv,
+            Some(&sample.demographics_csv),
+            Options::default(),
+        );
+        anyhow::ensure!(validated.report.valid, "the demo sample does not validate");
+        let stored = store::load(pool, district_id).await?;
+        let plan = reconcile::plan(&stored, &validated.records, Mode::Upsert);
+        store::apply(pool, district_id, &stored, &plan).await?;
     }
     let password = generate_password();
     let updated = sqlx::query("UPDATE admins SET password_hash = $1 WHERE email = $2")

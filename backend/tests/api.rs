@@ -386,6 +386,15 @@ async fn demo_district_signs_in_and_is_open_for_uploads() {
         );
         let (_, gate) = client.send(Method::GET, "/api/activation", None).await;
         assert_eq!(gate["open"], true, "{b}");
+        let (_, students) = client
+            .send(Method::GET, "/api/roster/users?scope=students", None)
+            .await;
+        assert_eq!(
+            students["total"], 1800,
+            "{b}: the sample roster is seeded once"
+        );
+        let (_, classes) = client.send(Method::GET, "/api/roster/classes", None).await;
+        assert!(classes["total"].as_i64().unwrap() > 50, "{b}");
         db.close().await;
     }
 }
