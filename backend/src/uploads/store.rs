@@ -15,6 +15,52 @@ fn flag(value: i64) -> bool {
     value != 0
 }
 
+/// Parameters per multi-row statement, well under both backends' limits.
+const MAX_PARAMS: usize = 2_000;
+
+/// A value bound in a multi-row statement.
+enum Param<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+}
+
+/// Runs `head VALUES (…), (…) tail` over rows of `width` parameters, as many
+/// rows per statement as fit: most of an upload is new rows, and one
+/// statement per row makes a large commit slow. Returns what it returns.
+async fn insert_many(
+    connection: &mut sqlx::AnyConnection,
+    head: &str,
+    tail: &str,
+    width: usize,
+    params: &[Param<'_>],
+) -> anyhow::Result<Vec<sqlx::any::AnyRow>> {
+    let mut returned = Vec::new();
+    for chunk in params.chunks(MAX_PARAMS / width * width) {
+        let values: Vec<String> = (0..chunk.len() / width)
+            .map(|row| {
+                let placeholders: Vec<String> = (1..=width)
+                    .map(|column| format!("${}", row * width + column))
+                    .collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        let statement = format!("{head} VALUES {} {tail}", values.join(", "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
+        for param in chunk {
+            query = match param {
+                Param::Int(value) => query.bind(*value),
+                Param::OptInt(value) => query.bind(*value),
+                Param::Text(value) => query.bind(*value),
+                Param::OptText(value) => query.bind(*value),
+            };
+        }
+        returned.extend(query.fetch_all(&mut *connection).await?);
+    }
+    Ok(returned)
+}
+
 /// The district's schools and roster.
 pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
     let mut stored = Stored::default();
@@ -130,38 +176,62 @@ pub async fn apply(
 ) -> anyhow::Result<()> {
     let now = now_millis();
     let mut tx = pool.begin().await?;
+    let inserts: Vec<(&shared::records::UserRecord, &Vec<i64>)> = plan
+        .users
+        .iter()
+        .filter_map(|write| match write {
+            UserWrite::Insert { user, schools } => Some((user, schools)),
+            _ => None,
+        })
+        .collect();
+    let mut params = Vec::with_capacity(inserts.len() * 11);
+    for (user, _) in &inserts {
+        params.extend([
+            Param::Int(district_id),
+            Param::Text(&user.user_id),
+            Param::Text(user.role.as_str()),
+            Param::Text(&user.first_name),
+            Param::Text(&user.last_name),
+            Param::Text(&user.email),
+            Param::OptText(user.grade.as_deref()),
+            Param::OptText(user.district_id.as_deref()),
+            Param::OptText(user.state_id.as_deref()),
+            Param::Int(i64::from(!user.deactivate)),
+            Param::Int(now),
+        ]);
+    }
+    let inserted = insert_many(
+        &mut tx,
+        "INSERT INTO roster_users (district_id, user_id, role, first_name, last_name, email, grade,
+            district_user_id, state_id, active, uploaded_at)",
+        "RETURNING id, user_id",
+        11,
+        &params,
+    )
+    .await?;
+    let mut new_user_refs: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
+    for row in &inserted {
+        new_user_refs.insert(row.try_get("user_id")?, row.try_get("id")?);
+    }
+    let mut params = Vec::new();
+    for (user, schools) in &inserts {
+        let user_ref = new_user_refs[&*user.user_id];
+        for school in *schools {
+            params.extend([Param::Int(user_ref), Param::Int(*school)]);
+        }
+    }
+    insert_many(
+        &mut tx,
+        "INSERT INTO roster_user_schools (user_ref, school_ref)",
+        "",
+        2,
+        &params,
+    )
+    .await?;
+
     for write in &plan.users {
         match write {
-            UserWrite::Insert { user, schools } => {
-                let row = sqlx::query(
-                    "INSERT INTO roster_users (district_id, user_id, role, first_name, last_name, email, grade,
-                        district_user_id, state_id, active, uploaded_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                )
-                .bind(district_id)
-                .bind(&*user.user_id)
-                .bind(user.role.as_str())
-                .bind(&user.first_name)
-                .bind(&user.last_name)
-                .bind(&user.email)
-                .bind(user.grade.as_deref())
-                .bind(user.district_id.as_deref())
-                .bind(user.state_id.as_deref())
-                .bind(i64::from(!user.deactivate))
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                let id: i64 = row.try_get("id")?;
-                for school in schools {
-                    sqlx::query(
-                        "INSERT INTO roster_user_schools (user_ref, school_ref) VALUES ($1, $2)",
-                    )
-                    .bind(id)
-                    .bind(school)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
+            UserWrite::Insert { .. } => {} // written above, many per statement
             UserWrite::Update {
                 id,
                 user,
@@ -259,8 +329,11 @@ pub async fn apply(
     {
         class_refs.insert(row.try_get("class_id")?, row.try_get("id")?);
     }
+    // Enrollments are most of an upload's rows: write them many per statement.
+    let mut enrollments: Vec<(i64, i64, Option<i64>, i64)> =
+        Vec::with_capacity(plan.enrollments.len());
     for enrollment in &plan.enrollments {
-        let (Some(user_ref), Some(class_ref)) = (
+        let (Some(&user_ref), Some(&class_ref)) = (
             user_refs.get(&*enrollment.user_id),
             class_refs.get(&*enrollment.class_id),
         ) else {
@@ -270,17 +343,33 @@ pub async fn apply(
                 enrollment.class_id
             );
         };
-        sqlx::query(
-            "INSERT INTO roster_enrollments (user_ref, class_ref, primary_teacher, active) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (user_ref, class_ref) DO UPDATE SET primary_teacher = excluded.primary_teacher, active = excluded.active",
-        )
-        .bind(user_ref)
-        .bind(class_ref)
-        .bind(enrollment.primary_teacher.map(i64::from))
-        .bind(i64::from(enrollment.active))
-        .execute(&mut *tx)
-        .await?;
+        enrollments.push((
+            user_ref,
+            class_ref,
+            enrollment.primary_teacher.map(i64::from),
+            i64::from(enrollment.active),
+        ));
     }
+    let params: Vec<Param> = enrollments
+        .iter()
+        .flat_map(|(user_ref, class_ref, primary, active)| {
+            [
+                Param::Int(*user_ref),
+                Param::Int(*class_ref),
+                Param::OptInt(*primary),
+                Param::Int(*active),
+            ]
+        })
+        .collect();
+    insert_many(
+        &mut tx,
+        "INSERT INTO roster_enrollments (user_ref, class_ref, primary_teacher, active)",
+        "ON CONFLICT (user_ref, class_ref) DO UPDATE
+         SET primary_teacher = excluded.primary_teacher, active = excluded.active",
+        4,
+        &params,
+    )
+    .await?;
     // Deactivated users and removed classes end all their enrollments.
     let ends = [
         (
@@ -302,27 +391,31 @@ pub async fn apply(
                 .await?;
         }
     }
+    let mut demographics: Vec<(i64, String)> = Vec::new();
     for record in &plan.demographics {
         let Some(&user_ref) = user_refs.get(&record.user_id) else {
             continue;
         };
         // An omitted column changes nothing; a blank one clears the value.
-        let mut values: BTreeMap<String, Option<String>> = stored
-            .demographics
-            .get(&user_ref)
-            .cloned()
-            .unwrap_or_default();
+        let before = stored.demographics.get(&user_ref);
+        let mut values: BTreeMap<String, Option<String>> = before.cloned().unwrap_or_default();
         values.extend(record.values.clone());
-        let json = serde_json::to_string(&values)?;
-        sqlx::query(
-            "INSERT INTO roster_demographics (user_ref, values_json) VALUES ($1, $2)
-             ON CONFLICT (user_ref) DO UPDATE SET values_json = excluded.values_json",
-        )
-        .bind(user_ref)
-        .bind(json)
-        .execute(&mut *tx)
-        .await?;
+        if before != Some(&values) {
+            demographics.push((user_ref, serde_json::to_string(&values)?));
+        }
     }
+    let params: Vec<Param> = demographics
+        .iter()
+        .flat_map(|(user_ref, json)| [Param::Int(*user_ref), Param::Text(json)])
+        .collect();
+    insert_many(
+        &mut tx,
+        "INSERT INTO roster_demographics (user_ref, values_json)",
+        "ON CONFLICT (user_ref) DO UPDATE SET values_json = excluded.values_json",
+        2,
+        &params,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
