@@ -242,6 +242,18 @@ fn stored_finding(code: IssueCode, column: &'static str, key: &str, detail: Stri
         .with_detail(detail)
 }
 
+/// A new identifier equal to a stored one once leading zeros are removed:
+/// an error against stored data (a warning within one file).
+fn leading_zero_loss(column: &'static str, key: &str, stored: &str) -> Finding {
+    stored_finding(
+        IssueCode::PossibleLeadingZeroLoss,
+        column,
+        key,
+        format!("the stored {column} {stored}"),
+    )
+    .with_severity(Severity::Error)
+}
+
 fn leading_zeros_stripped(id: &str) -> &str {
     id.trim_start_matches('0')
 }
@@ -423,15 +435,7 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 _ => users_by_stripped
                     .get(leading_zeros_stripped(&user.user_id))
                     .filter(|other| other.user_id != *user.user_id)
-                    .map(|other| {
-                        stored_finding(
-                            IssueCode::PossibleLeadingZeroLoss,
-                            "userId",
-                            &user.user_id,
-                            format!("the stored userId {}", other.user_id),
-                        )
-                        .with_severity(Severity::Error)
-                    }),
+                    .map(|other| leading_zero_loss("userId", &user.user_id, &other.user_id)),
             },
             (None, Some(_)) => None,
         };
@@ -537,15 +541,7 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
             None => classes_by_stripped
                 .get(leading_zeros_stripped(&class.class_id))
                 .filter(|other| other.class_id != *class.class_id)
-                .map(|other| {
-                    stored_finding(
-                        IssueCode::PossibleLeadingZeroLoss,
-                        "classId",
-                        &class.class_id,
-                        format!("the stored classId {}", other.class_id),
-                    )
-                    .with_severity(Severity::Error)
-                }),
+                .map(|other| leading_zero_loss("classId", &class.class_id, &other.class_id)),
         };
         if let Some(finding) = error {
             plan.findings.push(finding);
