@@ -1,9 +1,9 @@
 //! RosterGate's browser app: client-side rendered with Leptos, built by Trunk
-//! (`scripts/build-frontend.sh`). For now it checks roster files on the main
-//! thread with the shared crate's streaming validator; nothing is uploaded.
+//! (`scripts/build-frontend.sh`). Files are validated in a Web Worker
+//! (`frontend::worker`); only clean records are sent, and only when the
+//! admin processes them.
 
 mod app;
-mod check;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,0 +1,68 @@
+//! History: every upload with who, when, file name, mode and counts; each
+//! opens its report.
+
+use leptos::prelude::*;
+
+use frontend::api;
+use frontend::format::count;
+
+use super::local_time;
+use super::report::UploadReportView;
+use super::types::{UploadReport, UploadSummary};
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let uploads = LocalResource::new(|| api::get::<Vec<UploadSummary>>("/api/uploads"));
+    let open = RwSignal::new(None::<i64>);
+    view! {
+        <h1>"History"</h1>
+        {move || uploads.get().map(|list| match list {
+            Err(failure) => view! { <p class="form-problem" role="alert">{failure.message}</p> }.into_any(),
+            Ok(list) if list.is_empty() => view! { <p>"No uploads yet."</p> }.into_any(),
+            Ok(list) => view! {
+                <table class="roster history">
+                    <caption>{format!("{} uploads, newest first", list.len())}</caption>
+                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"File"</th>
+                        <th scope="col">"Mode"</th><th scope="col">"Status"</th><th scope="col">"Created"</th>
+                        <th scope="col">"Updated"</th><th scope="col">"Removed"</th><th scope="col"><span class="visually-hidden">"Report"</span></th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|upload| {
+                            let id = upload.id;
+                            let c = upload.counts;
+                            let sum = |f: fn(&super::types::Tally) -> u64| count(c.entities().iter().map(|(_, t)| f(t)).sum());
+                            let report = UploadReport {
+                                upload_id: Some(upload.id),
+                                committed: upload.status == "committed",
+                                counts: upload.counts,
+                                per_school: upload.per_school.clone(),
+                                changes: Vec::new(),
+                                changes_total: 0,
+                                findings: upload.findings.clone(),
+                                hold: None,
+                            };
+                            view! {
+                                <tr>
+                                    <td>{local_time(upload.created_at)}</td>
+                                    <td>{upload.admin_email.clone()}</td>
+                                    <td>{upload.file_name.clone()}</td>
+                                    <td>{upload.mode.clone()}</td>
+                                    <td>{upload.status.clone()}</td>
+                                    <td>{sum(|t| t.created)}</td>
+                                    <td>{sum(|t| t.updated)}</td>
+                                    <td>{sum(|t| t.removed)}</td>
+                                    <td><button type="button" class="secondary"
+                                        aria-expanded=move || (open.get() == Some(id)).to_string()
+                                        on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })>
+                                        "Report"</button></td>
+                                </tr>
+                                {move || (open.get() == Some(id)).then(|| view! {
+                                    <tr class="history-report"><td colspan="9"><UploadReportView report=report.clone() /></td></tr>
+                                })}
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        })}
+    }
+}

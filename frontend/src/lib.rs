@@ -1,0 +1,12 @@
+//! RosterGate's browser code. The library holds what does not depend on the
+//! app's routing or session, so the app and the embeddable web component
+//! share it: the worker protocol, the worker itself, the validator UI, API
+//! calls and formatting. The app is the `frontend` binary; the worker is the
+//! `validator-worker` binary (both built by Trunk).
+
+pub mod api;
+pub mod findings_table;
+pub mod format;
+pub mod protocol;
+pub mod validator_ui;
+pub mod worker;

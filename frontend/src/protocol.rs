@@ -1,0 +1,276 @@
+//! The messages between the page and the validation worker.
+//!
+//! Each message is a plain JS object `{ json, … }`: `json` is one of the
+//! enums below as JSON text; files and blobs travel beside it as their own
+//! properties (`users`, `demographics`, `blob`), because the browser moves
+//! those by reference.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use shared::report::Stats;
+use shared::{FileKind, Finding};
+
+/// Findings handed to the page for its table; the counts stay exact and the
+/// errors CSV always has every finding.
+pub const FINDINGS_TO_PAGE: usize = 100_000;
+
+/// Bytes of a file read per step.
+pub const SLICE_BYTES: f64 = 1024.0 * 1024.0;
+
+/// Uncompressed bytes of clean CSV per part sent to the server.
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// From the page to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ToWorker {
+    /// Validate the `users` file (and `demographics`, when given) that come
+    /// with the message.
+    Validate {
+        /// The district's school IDs, so `unknown-school` is caught here.
+        #[serde(rename = "knownSchoolIds")]
+        known_school_ids: Option<Vec<String>>,
+    },
+    /// Write `users-errors.csv` or `demographics-errors.csv` from the files
+    /// last validated.
+    ErrorsCsv { file: FileKind },
+    /// Send the clean records of the last validation to a staged upload.
+    Send(SendRequest),
+}
+
+/// Where the clean records go: `{endpoint}/api/uploads/staged/{id}/…`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRequest {
+    /// The server's origin, or "" for the page's own.
+    pub endpoint: String,
+    pub staged_id: String,
+    /// Sent as `X-CSRF-Token` (a session) or `Authorization: Bearer` (a token).
+    pub csrf_token: Option<String>,
+    pub bearer_token: Option<String>,
+}
+
+/// From the worker to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FromWorker {
+    /// A file's header has been read (sent as soon as it is complete).
+    Header(HeaderSummary),
+    Progress(ReadProgress),
+    Done(Box<Summary>),
+    /// The errors CSV is the message's `blob`.
+    ErrorsCsv { file: FileKind },
+    SendProgress { sent: u64, total: u64 },
+    Sent { users_bytes: u64, demographics_bytes: u64 },
+    Failed { message: String },
+}
+
+/// One file's header verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderSummary {
+    pub file: FileKind,
+    pub accepted: bool,
+    /// Every header finding, with its did-you-mean suggestion in the message.
+    pub problems: Vec<FindingRow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadProgress {
+    pub file: FileKind,
+    pub bytes_read: f64,
+    pub bytes_total: f64,
+    /// Rows of this file read so far.
+    pub rows: u64,
+    pub elapsed_ms: f64,
+}
+
+impl ReadProgress {
+    pub fn percent(&self) -> f64 {
+        if self.bytes_total > 0.0 {
+            (self.bytes_read / self.bytes_total * 100.0).min(100.0)
+        } else {
+            100.0
+        }
+    }
+
+    pub fn rows_per_second(&self) -> f64 {
+        if self.elapsed_ms > 0.0 {
+            self.rows as f64 / (self.elapsed_ms / 1000.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One row of the findings table. The offending value is shown to the
+/// admin who chose the file; it never leaves the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingRow {
+    pub code: String,
+    pub severity: String,
+    pub file: FileKind,
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+    pub how_to_fix: String,
+}
+
+impl From<&Finding> for FindingRow {
+    fn from(finding: &Finding) -> Self {
+        FindingRow {
+            code: finding.code.as_str().to_string(),
+            severity: finding.severity.as_str().to_string(),
+            file: finding.file,
+            row: finding.row,
+            column: finding.column.as_deref().map(String::from),
+            value: finding.value.clone(),
+            message: finding.message(),
+            how_to_fix: finding.how_to_fix(),
+        }
+    }
+}
+
+/// How many findings of one code fell in one column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeCount {
+    pub code: String,
+    pub severity: String,
+    pub column: Option<String>,
+    pub count: u64,
+}
+
+/// The outcome of a validation, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub valid: bool,
+    pub stats: Stats,
+    /// Findings per code and column, most frequent first.
+    pub by_code_column: Vec<CodeCount>,
+    /// The first [`FINDINGS_TO_PAGE`] findings.
+    pub findings: Vec<FindingRow>,
+    /// All findings in the report (errors + warnings, capped per code).
+    pub findings_total: usize,
+    pub millis: f64,
+}
+
+impl Summary {
+    pub fn new(report: &shared::Report, millis: f64) -> Self {
+        let mut counts: BTreeMap<(&'static str, Option<&str>), (&'static str, u64)> =
+            BTreeMap::new();
+        for finding in &report.findings {
+            let entry = counts
+                .entry((finding.code.as_str(), finding.column.as_deref()))
+                .or_insert((finding.severity.as_str(), 0));
+            entry.1 += 1;
+        }
+        let mut by_code_column: Vec<CodeCount> = counts
+            .into_iter()
+            .map(|((code, column), (severity, count))| CodeCount {
+                code: code.to_string(),
+                severity: severity.to_string(),
+                column: column.map(String::from),
+                count,
+            })
+            .collect();
+        // Errors before warnings, then the most frequent first.
+        by_code_column.sort_by(|a, b| {
+            (a.severity != "error", std::cmp::Reverse(a.count))
+                .cmp(&(b.severity != "error", std::cmp::Reverse(b.count)))
+        });
+        Summary {
+            valid: report.valid,
+            stats: report.stats.clone(),
+            by_code_column,
+            findings: report
+                .findings
+                .iter()
+                .take(FINDINGS_TO_PAGE)
+                .map(FindingRow::from)
+                .collect(),
+            findings_total: report.findings.len(),
+            millis,
+        }
+    }
+
+    /// Rows of users.csv held back because they have errors.
+    pub fn held_back_rows(&self) -> u64 {
+        self.stats.users_file.rows_with_errors
+            + self
+                .stats
+                .demographics_file
+                .as_ref()
+                .map_or(0, |d| d.rows_with_errors)
+    }
+
+    /// The header of some file was refused: nothing can be processed.
+    pub fn header_refused(&self) -> bool {
+        !self.stats.users_file.header_accepted
+            || self
+                .stats
+                .demographics_file
+                .as_ref()
+                .is_some_and(|d| !d.header_accepted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::Options;
+
+    const USERS: &str = "action,schoolId,userId,userRole,userFirstName,userLastName,userEmail,userGrade,userDistrictId,userStateId,classId,className,classGrade,classDisplayName,isPrimaryTeacher
+,S1,T1,teacher,Ann,Lee,ann@x.org,,,,C1,Math,05,,TRUE
+,S1,U1,student,Bo,Kim,bo@x.org,05,,,C1,Math,05,,
+,S1,U2,student,Cy,Park,not-an-email,05,,,C1,Math,05,,
+,S1,U3,student,Di,Ro,also-bad,05,,,C1,Math,05,,
+";
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_summary_counts_by_code_and_column_and_keeps_the_value_for_the_page() {
+        let validated = shared::validate(USERS.as_bytes(), None, Options::default());
+        let summary = Summary::new(&validated.report, 3.0);
+        assert!(!summary.valid);
+        assert_eq!(
+            summary.by_code_column[0],
+            CodeCount {
+                code: "invalid-email".into(),
+                severity: "error".into(),
+                column: Some("userEmail".into()),
+                count: 2
+            }
+        );
+        let first = &summary.findings[0];
+        assert_eq!(first.row, Some(4));
+        assert_eq!(first.value.as_deref(), Some("not-an-email"));
+        assert_eq!(summary.held_back_rows(), 2);
+        assert!(!summary.header_refused());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn messages_round_trip_as_json() {
+        let message = ToWorker::Validate {
+            known_school_ids: Some(vec!["S1".into()]),
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(json, r#"{"kind":"validate","knownSchoolIds":["S1"]}"#);
+        assert_eq!(serde_json::from_str::<ToWorker>(&json).unwrap(), message);
+        let progress = ReadProgress {
+            file: FileKind::Users,
+            bytes_read: 50.0,
+            bytes_total: 200.0,
+            rows: 1000,
+            elapsed_ms: 500.0,
+        };
+        assert_eq!(progress.percent(), 25.0);
+        assert_eq!(progress.rows_per_second(), 2000.0);
+    }
+}
