@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use shared::report::ReportView;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -21,8 +22,16 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     /// The request conflicts with stored data.
     Conflict { code: &'static str, message: String },
-    /// Too many attempts; try again later.
+    /// Too many sign-in attempts; try again later.
     TooManyRequests,
+    /// Too many of something else at once (429).
+    TooMany { code: &'static str, message: String },
+    /// A body, or what it decompresses to, is larger than allowed (413).
+    TooLarge { code: &'static str, message: String },
+    /// A `Content-Encoding` the route does not take (415).
+    UnsupportedEncoding(String),
+    /// Re-validation refused the records: 422 whose body carries the report.
+    InvalidRecords(Box<ReportView>),
     /// Anything else: logged, answered with a generic 500.
     Internal(anyhow::Error),
 }
@@ -41,6 +50,13 @@ impl ApiError {
         }
     }
 
+    pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::TooLarge {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Conflict {
             code,
@@ -49,9 +65,32 @@ impl ApiError {
     }
 }
 
+/// The 422 body: the records break the contract; nothing is stored.
+#[derive(Serialize)]
+struct Refused {
+    code: &'static str,
+    message: &'static str,
+    report: Box<ReportView>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
+            ApiError::InvalidRecords(report) => {
+                let refused = Refused {
+                    code: "invalid-records",
+                    message: "The records do not pass validation; nothing was stored.",
+                    report,
+                };
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(refused)).into_response();
+            }
+            ApiError::TooMany { code, message } => (StatusCode::TOO_MANY_REQUESTS, code, message),
+            ApiError::TooLarge { code, message } => (StatusCode::PAYLOAD_TOO_LARGE, code, message),
+            ApiError::UnsupportedEncoding(message) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-encoding",
+                message,
+            ),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

@@ -6,54 +6,10 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use backend::accounts::{create_admin, ensure_district, Permissions};
-use backend::orgs::{insert_school, SchoolInput};
-use common::{databases, router, Client};
+use common::{databases, only_unchanged, sample_records, setup, tally, Client};
 use serde_json::{json, Value};
 use shared::records::Records;
-use shared::sample::{generate, SampleOptions};
 use shared::{validate, Options};
-
-const BOTH: Permissions = Permissions {
-    system_access: true,
-    enrollment_access: true,
-};
-
-fn sample_records(students: usize) -> (Records, Vec<String>) {
-    let sample = generate(&SampleOptions {
-        students,
-        seed: 21,
-        error_rate: 0.0,
-    });
-    let validated = validate(
-        &sample.users_csv,
-        Some(&sample.demographics_csv),
-        Options::default(),
-    );
-    assert!(validated.report.valid);
-    (
-        validated.records,
-        sample.schools.iter().map(|s| s.school_id.clone()).collect(),
-    )
-}
-
-async fn setup(db: &common::TestDb, school_ids: &[String]) -> Client {
-    let district = ensure_district(&db.pool, "Maple").await.unwrap();
-    for id in school_ids {
-        let input = SchoolInput {
-            school_id: Some(id.clone()),
-            name: format!("School {id}"),
-            low_grade: None,
-            high_grade: None,
-        };
-        insert_school(&db.pool, district, &input).await.unwrap();
-    }
-    create_admin(&db.pool, district, "ada@maple.org", "pw", BOTH)
-        .await
-        .unwrap();
-    let mut client = Client::new(router(&db.pool));
-    assert_eq!(client.sign_in("ada@maple.org", "pw").await, StatusCode::OK);
-    client
-}
 
 async fn upload(
     client: &mut Client,
@@ -68,20 +24,6 @@ async fn upload(
     client
         .send(Method::POST, &format!("/api/uploads/{action}"), Some(body))
         .await
-}
-
-fn tally(report: &Value, entity: &str) -> [u64; 5] {
-    let t = &report["counts"][entity];
-    ["created", "updated", "unchanged", "removed", "errors"].map(|k| t[k].as_u64().unwrap())
-}
-
-fn only_unchanged(report: &Value) -> bool {
-    ["schools", "staff", "students", "classes", "enrollments"]
-        .iter()
-        .all(|e| {
-            let [c, u, _, r, x] = tally(report, e);
-            c + u + r + x == 0
-        })
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use sqlx::AnyPool;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::{self, SignInLimiter};
+use crate::uploads::staged::StagedUploads;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +161,8 @@ pub struct AppState {
     pub pool: AnyPool,
     pub config: Arc<Config>,
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Uploads whose files are arriving in parts.
+    pub staged: Arc<StagedUploads>,
 }
 
 impl AppState {
@@ -168,6 +171,7 @@ impl AppState {
             pool,
             config: Arc::new(config),
             sign_in_limiter: Arc::new(SignInLimiter::default()),
+            staged: Arc::new(StagedUploads::default()),
         }
     }
 }

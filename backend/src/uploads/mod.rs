@@ -3,12 +3,13 @@
 //! the stored roster, and previews or commits the reconciliation.
 
 pub mod reconcile;
+pub mod staged;
 pub mod store;
 
 use std::collections::BTreeMap;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
@@ -16,9 +17,8 @@ use serde::{Deserialize, Serialize};
 use shared::csv_out::{write_row, BOM};
 use shared::export::{demographics_csv, users_csv};
 use shared::records::Records;
-use shared::report::ReportView;
 use shared::{Finding, IssueCode, Severity};
-use shared::{Options, Validator};
+use shared::{Options, Validated, Validator};
 use sqlx::Row;
 
 use crate::auth::CurrentAdmin;
@@ -32,6 +32,7 @@ use reconcile::{Change, Counts, Hold, Mode};
 pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
 const DEFAULT_CHANGES_PAGE: usize = 200;
 
+/// The JSON way: the whole upload in one body.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadRequest {
@@ -45,6 +46,60 @@ pub struct UploadRequest {
     #[serde(default)]
     pub changes_offset: usize,
     pub changes_limit: Option<usize>,
+}
+
+impl UploadRequest {
+    fn submission(&self) -> Submission {
+        Submission {
+            file_name: self.file_name.clone(),
+            mode: self.mode,
+        }
+    }
+
+    fn page(&self) -> ChangesPage {
+        ChangesPage {
+            changes_offset: self.changes_offset,
+            changes_limit: self.changes_limit,
+        }
+    }
+}
+
+/// What an upload is, besides its records: the history shows the file name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Submission {
+    pub file_name: String,
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// Which page of the change list a report shows.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesPage {
+    #[serde(default)]
+    pub changes_offset: usize,
+    pub changes_limit: Option<usize>,
+}
+
+/// What a commit adds to a page: go ahead although the safety hold applies.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitRequest {
+    #[serde(default)]
+    pub confirm: bool,
+    #[serde(default)]
+    pub changes_offset: usize,
+    pub changes_limit: Option<usize>,
+}
+
+impl CommitRequest {
+    pub fn page(&self) -> ChangesPage {
+        ChangesPage {
+            changes_offset: self.changes_offset,
+            changes_limit: self.changes_limit,
+        }
+    }
 }
 
 /// A finding against stored data: which record (`key`: its userId or
@@ -89,15 +144,7 @@ pub struct UploadReport {
     pub hold: Option<Hold>,
 }
 
-/// 422: the records break the contract; nothing is stored.
-#[derive(Serialize)]
-struct Refused {
-    code: &'static str,
-    message: &'static str,
-    report: ReportView,
-}
-
-fn require_both(current: &CurrentAdmin) -> ApiResult<()> {
+pub(crate) fn require_both(current: &CurrentAdmin) -> ApiResult<()> {
     if current.admin.permissions.both() {
         Ok(())
     } else {
@@ -107,15 +154,12 @@ fn require_both(current: &CurrentAdmin) -> ApiResult<()> {
     }
 }
 
-/// Everything before writing: permission, gate, re-validation, the plan.
-async fn prepare(
-    state: &AppState,
-    current: &CurrentAdmin,
-    request: &UploadRequest,
-) -> ApiResult<Result<(reconcile::Stored, reconcile::Plan), Response>> {
+/// Whether this admin may upload now (both permissions, the activation gate
+/// open); the validator options for the district (its known school IDs).
+/// Every upload route, JSON or staged, starts here.
+pub(crate) async fn open(state: &AppState, current: &CurrentAdmin) -> ApiResult<Options> {
     require_both(current)?;
-    let district_id = current.admin.district_id;
-    let schools = list_schools(&state.pool, district_id).await?;
+    let schools = list_schools(&state.pool, current.admin.district_id).await?;
     let gate = activation(&schools);
     if !gate.open {
         return Err(ApiError::conflict(
@@ -126,38 +170,40 @@ async fn prepare(
             ),
         ));
     }
-    // The browser's check is for speed and privacy, not for trust: the
-    // records go through the same validator again, as files.
-    let mut validator = Validator::new(Options {
-        known_school_ids: Some(schools.iter().filter_map(|s| s.school_id.clone()).collect()),
+    Ok(Options {
+        known_school_ids: Some(schools.into_iter().filter_map(|s| s.school_id).collect()),
         ..Options::default()
-    });
-    validator.push_users(&users_csv(&request.records));
-    if !request.records.demographics.is_empty() {
-        validator.push_demographics(&demographics_csv(&request.records));
-    }
-    let validated = validator.finish();
-    if !validated.report.valid {
-        let refused = Refused {
-            code: "invalid-records",
-            message: "The records do not pass validation; nothing was stored.",
-            report: validated.report.view(),
-        };
-        return Ok(Err(
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(refused)).into_response()
-        ));
-    }
-    let stored = store::load(&state.pool, district_id).await?;
-    let plan = reconcile::plan(&stored, &validated.records, request.mode);
-    Ok(Ok((stored, plan)))
+    })
 }
 
-fn report_of(
-    plan: reconcile::Plan,
-    request: &UploadRequest,
-    upload_id: Option<i64>,
-) -> UploadReport {
-    let limit = request.changes_limit.unwrap_or(DEFAULT_CHANGES_PAGE);
+/// The records of a re-validation, or the 422 refusal with its report.
+/// The browser's check is for speed and privacy, not for trust: whatever
+/// way records arrive, they pass the same validator again, as files.
+pub(crate) fn accepted(validated: &Validated) -> ApiResult<&Records> {
+    if validated.report.valid {
+        Ok(&validated.records)
+    } else {
+        Err(ApiError::InvalidRecords(Box::new(validated.report.view())))
+    }
+}
+
+/// The JSON way: the records of one body, written out as the files the
+/// browser would send and validated again.
+async fn revalidate(
+    state: &AppState,
+    current: &CurrentAdmin,
+    records: &Records,
+) -> ApiResult<Validated> {
+    let mut validator = Validator::new(open(state, current).await?);
+    validator.push_users(&users_csv(records));
+    if !records.demographics.is_empty() {
+        validator.push_demographics(&demographics_csv(records));
+    }
+    Ok(validator.finish())
+}
+
+fn report_of(plan: reconcile::Plan, page: ChangesPage, upload_id: Option<i64>) -> UploadReport {
+    let limit = page.changes_limit.unwrap_or(DEFAULT_CHANGES_PAGE);
     let changes_total = plan.changes.len();
     UploadReport {
         upload_id,
@@ -167,7 +213,7 @@ fn report_of(
         changes: plan
             .changes
             .into_iter()
-            .skip(request.changes_offset)
+            .skip(page.changes_offset)
             .take(limit)
             .collect(),
         changes_total,
@@ -176,27 +222,32 @@ fn report_of(
     }
 }
 
-async fn preview(
-    State(state): State<AppState>,
-    current: CurrentAdmin,
-    Json(request): Json<UploadRequest>,
-) -> ApiResult<Response> {
-    Ok(match prepare(&state, &current, &request).await? {
-        Err(refused) => refused,
-        Ok((_, plan)) => Json(report_of(plan, &request, None)).into_response(),
-    })
+/// What processing accepted records would change (writes nothing).
+pub(crate) async fn preview_records(
+    state: &AppState,
+    current: &CurrentAdmin,
+    records: &Records,
+    mode: Mode,
+    page: ChangesPage,
+) -> ApiResult<UploadReport> {
+    let stored = store::load(&state.pool, current.admin.district_id).await?;
+    let plan = reconcile::plan(&stored, records, mode);
+    Ok(report_of(plan, page, None))
 }
 
-async fn commit(
-    State(state): State<AppState>,
-    current: CurrentAdmin,
-    Json(request): Json<UploadRequest>,
-) -> ApiResult<Response> {
-    let (stored, plan) = match prepare(&state, &current, &request).await? {
-        Err(refused) => return Ok(refused),
-        Ok(prepared) => prepared,
-    };
-    if let (Some(hold), false) = (&plan.hold, request.confirm) {
+/// Processes accepted records in one transaction (unless the safety hold
+/// applies and `confirm` is not set) and records the upload in the history.
+pub(crate) async fn commit_records(
+    state: &AppState,
+    current: &CurrentAdmin,
+    records: &Records,
+    submission: &Submission,
+    confirm: bool,
+    page: ChangesPage,
+) -> ApiResult<UploadReport> {
+    let stored = store::load(&state.pool, current.admin.district_id).await?;
+    let plan = reconcile::plan(&stored, records, submission.mode);
+    if let (Some(hold), false) = (&plan.hold, confirm) {
         return Err(ApiError::conflict(
             "safety-hold",
             format!("Confirm to go ahead: {}.", hold.reasons.join("; ")),
@@ -210,8 +261,8 @@ async fn commit(
     )
     .bind(current.admin.district_id)
     .bind(current.admin.id)
-    .bind(request.file_name.trim())
-    .bind(serde_json::to_value(request.mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+    .bind(submission.file_name.trim())
+    .bind(serde_json::to_value(submission.mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
     .bind("committed")
     .bind(now())
     .bind(serde_json::to_string(&(&plan.counts, &plan.per_school)).map_err(anyhow::Error::from)?)
@@ -219,7 +270,37 @@ async fn commit(
     .fetch_one(&state.pool)
     .await?;
     let upload_id: i64 = row.try_get("id")?;
-    Ok(Json(report_of(plan, &request, Some(upload_id))).into_response())
+    Ok(report_of(plan, page, Some(upload_id)))
+}
+
+async fn preview(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Json(request): Json<UploadRequest>,
+) -> ApiResult<Json<UploadReport>> {
+    let validated = revalidate(&state, &current, &request.records).await?;
+    let records = accepted(&validated)?;
+    let report = preview_records(&state, &current, records, request.mode, request.page()).await?;
+    Ok(Json(report))
+}
+
+async fn commit(
+    State(state): State<AppState>,
+    current: CurrentAdmin,
+    Json(request): Json<UploadRequest>,
+) -> ApiResult<Json<UploadReport>> {
+    let validated = revalidate(&state, &current, &request.records).await?;
+    let records = accepted(&validated)?;
+    let report = commit_records(
+        &state,
+        &current,
+        records,
+        &request.submission(),
+        request.confirm,
+        request.page(),
+    )
+    .await?;
+    Ok(Json(report))
 }
 
 /// One upload in the history.
@@ -345,7 +426,7 @@ async fn findings_csv(
 
 pub fn routes() -> Vec<ApiRoute> {
     let large = || DefaultBodyLimit::max(MAX_UPLOAD_BYTES);
-    vec![
+    let mut routes = vec![
         ApiRoute::new(Method::POST, "/api/uploads/preview", post(preview).layer(large()), Access::BothPermissions,
             "Re-validate clean records and show what processing them would change (422 with the report when they break the contract)"),
         ApiRoute::new(Method::POST, "/api/uploads/commit", post(commit).layer(large()), Access::BothPermissions,
@@ -354,5 +435,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::GET, "/api/uploads/{id}", get(one), Access::AnyPermission, "One upload's report"),
         ApiRoute::new(Method::GET, "/api/uploads/{id}/findings.csv", get(findings_csv), Access::AnyPermission,
             "One upload's server-side findings as CSV"),
-    ]
+    ];
+    routes.extend(staged::routes());
+    routes
 }

@@ -9,8 +9,13 @@
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use backend::accounts::{create_admin, ensure_district, Permissions};
+use backend::orgs::{insert_school, SchoolInput};
 use backend::server::{app, AppState, Config};
 use serde_json::Value;
+use shared::records::Records;
+use shared::sample::{generate, SampleOptions};
+use shared::{validate, Options};
 use sqlx::AnyPool;
 use tower::ServiceExt;
 
@@ -133,6 +138,28 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        match body {
+            Some(body) => {
+                self.send_bytes(
+                    method,
+                    path,
+                    &[(header::CONTENT_TYPE.as_str(), "application/json")],
+                    body.to_string().into_bytes(),
+                )
+                .await
+            }
+            None => self.send_bytes(method, path, &[], Vec::new()).await,
+        }
+    }
+
+    /// A request with these headers and this body, as it is.
+    pub async fn send_bytes(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method.clone()).uri(path);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
@@ -142,13 +169,10 @@ impl Client {
                 request = request.header("x-csrf-token", csrf);
             }
         }
-        let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => request.body(Body::empty()),
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
-        .unwrap();
+        let request = request.body(Body::from(body)).unwrap();
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         if let Some(set) = response.headers().get(header::SET_COOKIE) {
@@ -181,4 +205,63 @@ impl Client {
         }
         status
     }
+}
+
+// Uploads: a sample district's clean records, a signed-in admin with both
+// permissions, and reading the counts of a report.
+
+pub const BOTH: Permissions = Permissions {
+    system_access: true,
+    enrollment_access: true,
+};
+
+pub fn sample_records(students: usize) -> (Records, Vec<String>) {
+    let sample = generate(&SampleOptions {
+        students,
+        seed: 21,
+        error_rate: 0.0,
+    });
+    let validated = validate(
+        &sample.users_csv,
+        Some(&sample.demographics_csv),
+        Options::default(),
+    );
+    assert!(validated.report.valid);
+    (
+        validated.records,
+        sample.schools.iter().map(|s| s.school_id.clone()).collect(),
+    )
+}
+
+pub async fn setup(db: &TestDb, school_ids: &[String]) -> Client {
+    let district = ensure_district(&db.pool, "Maple").await.unwrap();
+    for id in school_ids {
+        let input = SchoolInput {
+            school_id: Some(id.clone()),
+            name: format!("School {id}"),
+            low_grade: None,
+            high_grade: None,
+        };
+        insert_school(&db.pool, district, &input).await.unwrap();
+    }
+    create_admin(&db.pool, district, "ada@maple.org", "pw", BOTH)
+        .await
+        .unwrap();
+    let mut client = Client::new(router(&db.pool));
+    assert_eq!(client.sign_in("ada@maple.org", "pw").await, StatusCode::OK);
+    client
+}
+
+pub fn tally(report: &Value, entity: &str) -> [u64; 5] {
+    let t = &report["counts"][entity];
+    ["created", "updated", "unchanged", "removed", "errors"].map(|k| t[k].as_u64().unwrap())
+}
+
+pub fn only_unchanged(report: &Value) -> bool {
+    ["schools", "staff", "students", "classes", "enrollments"]
+        .iter()
+        .all(|e| {
+            let [c, u, _, r, x] = tally(report, e);
+            c + u + r + x == 0
+        })
 }
