@@ -3,7 +3,7 @@
 //! as "no changes".
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -366,6 +366,19 @@ pub struct DownloadQuery {
     pub school: Option<String>,
     /// `users` (the default) or `demographics`.
     pub file: Option<String>,
+    /// Only these users (comma-separated userIds), as selected in a list.
+    pub users: Option<String>,
+}
+
+/// Keeps only the given users, with their enrollments, the classes of those
+/// enrollments and their demographics.
+fn only_users(mut records: Records, user_ids: &HashSet<&str>) -> Records {
+    records.users.retain(|u| user_ids.contains(&*u.user_id));
+    records.enrollments.retain(|e| user_ids.contains(&*e.user_id));
+    let classes: HashSet<&str> = records.enrollments.iter().map(|e| &*e.class_id).collect();
+    records.classes.retain(|c| classes.contains(&*c.class_id));
+    records.demographics.retain(|d| user_ids.contains(d.user_id.as_str()));
+    records
 }
 
 /// The active roster of a district (or one school) as records.
@@ -505,6 +518,10 @@ async fn download(
         query.school.as_deref(),
     )
     .await?;
+    let records = match query.users.as_deref() {
+        Some(list) => only_users(records, &list.split(',').filter(|id| !id.is_empty()).collect()),
+        None => records,
+    };
     let (name, bytes) = match query.file.as_deref().unwrap_or("users") {
         "users" => ("users.csv", users_csv(&records)),
         "demographics" => ("demographics.csv", demographics_csv(&records)),
@@ -537,6 +554,6 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::GET, "/api/roster/classes", get(list_classes), Access::AnyPermission,
             "Classes with their sizes: ?school=&q=&page=&pageSize="),
         ApiRoute::new(Method::GET, "/api/roster/download", get(download), Access::AnyPermission,
-            "Download users.csv (or ?file=demographics) for ?scope= and ?school="),
+            "Download users.csv (or ?file=demographics) for ?scope= and ?school=, or only ?users=ID,ID"),
     ]
 }

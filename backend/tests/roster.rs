@@ -213,6 +213,58 @@ async fn downloads_upload_again_as_no_changes() {
 }
 
 #[tokio::test]
+async fn selected_users_download_with_their_classes_only() {
+    for db in databases("rosterselected").await {
+        let b = db.backend;
+        let (mut client, records, _) = loaded(&db).await;
+        let student = records
+            .users
+            .iter()
+            .find(|u| u.role == shared::records::Role::Student)
+            .unwrap();
+        let teacher = records
+            .users
+            .iter()
+            .find(|u| u.role == shared::records::Role::Teacher)
+            .unwrap();
+        let users = download(
+            &mut client,
+            &format!("scope=all&users={},{}", student.user_id, teacher.user_id),
+        )
+        .await;
+        let validated = validate(&users, None, Options::default());
+        assert!(validated.report.valid, "{b}");
+        let mut ids: Vec<&str> = validated.records.users.iter().map(|u| &*u.user_id).collect();
+        ids.sort();
+        let mut expected = vec![&*student.user_id, &*teacher.user_id];
+        expected.sort();
+        assert_eq!(ids, expected, "{b}");
+        let classes_of = |user: &str| {
+            records
+                .enrollments
+                .iter()
+                .filter(|e| &*e.user_id == user)
+                .count()
+        };
+        assert_eq!(
+            validated.records.enrollments.len(),
+            classes_of(&student.user_id) + classes_of(&teacher.user_id),
+            "{b}"
+        );
+        let (status, preview) = client
+            .send(
+                Method::POST,
+                "/api/uploads/preview",
+                Some(json!({"fileName": "users.csv", "records": validated.records})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {preview}");
+        assert!(unchanged(&preview), "{b}: {}", preview["counts"]);
+        db.close().await;
+    }
+}
+
+#[tokio::test]
 async fn portal_edits_follow_the_file_rules_and_are_flagged_by_the_next_upload() {
     for db in databases("rosteredit").await {
         let b = db.backend;

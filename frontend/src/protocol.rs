@@ -55,6 +55,8 @@ pub struct SendRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum FromWorker {
+    /// The worker is listening; messages sent before this may be lost.
+    Ready,
     /// A file's header has been read (sent as soon as it is complete).
     Header(HeaderSummary),
     Progress(ReadProgress),

@@ -48,8 +48,14 @@ pub struct ValidationSession {
     /// A message about the files chosen (for example a demographics.csv alone).
     pub choice_problem: RwSignal<Option<String>>,
     pub sending: RwSignal<Sending>,
+    /// Milliseconds from choosing the files to the users.csv header verdict.
+    pub header_ms: RwSignal<Option<f64>>,
+    started_at: StoredValue<f64>,
     worker_url: StoredValue<String>,
     worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// Messages for a worker that has not said it is ready yet: a module
+    /// worker may drop what arrives while its wasm is still loading.
+    waiting: StoredValue<Option<Vec<js_sys::Object>>, LocalStorage>,
     on_sent: StoredValue<Option<SentCallback>, LocalStorage>,
 }
 
@@ -63,8 +69,11 @@ impl ValidationSession {
             file_names: RwSignal::new(Vec::new()),
             choice_problem: RwSignal::new(None),
             sending: RwSignal::new(Sending::Idle),
+            header_ms: RwSignal::new(None),
+            started_at: StoredValue::new(0.0),
             worker_url: StoredValue::new(worker_url.to_string()),
             worker: StoredValue::new_local(None),
+            waiting: StoredValue::new_local(None),
             on_sent: StoredValue::new_local(None),
         }
     }
@@ -100,6 +109,7 @@ impl ValidationSession {
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
         self.worker.set_value(Some(worker.clone()));
+        self.waiting.set_value(Some(Vec::new()));
         Ok(worker)
     }
 
@@ -110,9 +120,36 @@ impl ValidationSession {
         for (name, file) in files {
             let _ = js_sys::Reflect::set(&object, &(*name).into(), file);
         }
-        self.worker()?
+        let worker = self.worker()?;
+        let queued = self
+            .waiting
+            .try_update_value(|waiting| match waiting {
+                Some(queue) => {
+                    queue.push(object.clone());
+                    true
+                }
+                None => false,
+            })
+            .unwrap_or(false);
+        if queued {
+            return Ok(());
+        }
+        worker
             .post_message(&object)
             .map_err(|_| "Could not hand the file to the validator.".to_string())
+    }
+
+    /// The worker is listening: hand it what waited.
+    fn on_ready(&self) {
+        let queued = self.waiting.try_update_value(Option::take).flatten();
+        if let (Some(worker), Some(queued)) = (self.worker.get_value(), queued) {
+            for message in queued {
+                if worker.post_message(&message).is_err() {
+                    self.stage
+                        .set(Stage::Failed("Could not hand the file to the validator.".into()));
+                }
+            }
+        }
     }
 
     /// Starts validating; a validation still running is stopped first.
@@ -122,6 +159,8 @@ impl ValidationSession {
         demographics: Option<&File>,
         known_school_ids: Option<Vec<String>>,
     ) {
+        self.started_at.set_value(now_ms());
+        self.header_ms.set(None);
         self.stop_worker();
         self.headers.set(Vec::new());
         self.sending.set(Sending::Idle);
@@ -157,6 +196,7 @@ impl ValidationSession {
             worker.terminate();
         }
         self.worker.set_value(None);
+        self.waiting.set_value(None);
     }
 
     /// Asks the worker for an errors CSV; the browser downloads it.
@@ -196,7 +236,14 @@ impl ValidationSession {
             return;
         };
         match message {
-            FromWorker::Header(header) => self.headers.update(|h| h.push(header)),
+            FromWorker::Ready => self.on_ready(),
+            FromWorker::Header(header) => {
+                if header.file == FileKind::Users {
+                    self.header_ms
+                        .set(Some(now_ms() - self.started_at.get_value()));
+                }
+                self.headers.update(|h| h.push(header));
+            }
             FromWorker::Progress(progress) => self.stage.set(Stage::Reading(progress)),
             FromWorker::Done(summary) => self.stage.set(Stage::Done(Arc::new(*summary))),
             FromWorker::ErrorsCsv { file } => {
@@ -217,6 +264,12 @@ impl ValidationSession {
             }
         }
     }
+}
+
+fn now_ms() -> f64 {
+    leptos::prelude::window()
+        .performance()
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// `users-errors.csv` / `demographics-errors.csv`.
@@ -298,7 +351,17 @@ pub fn ValidatorPanel(
         let users = files_of(users_input.get_untracked().and_then(|i| i.files()));
         let demographics = files_of(demographics_input.get_untracked().and_then(|i| i.files()));
         match (users.into_iter().next(), demographics.into_iter().next()) {
-            (Some(users), demographics) => start(users, demographics),
+            (Some(users), demographics) => {
+                // Cleared, so that choosing the same file again (fixed, or
+                // to process it again) is a change too; the status line
+                // names the files being checked.
+                for input in [users_input, demographics_input] {
+                    if let Some(input) = input.get_untracked() {
+                        input.set_value("");
+                    }
+                }
+                start(users, demographics)
+            }
             (None, Some(_)) => session.choice_problem.set(Some(
                 "A demographics.csv is checked together with its users.csv: choose the users.csv too."
                     .into(),
@@ -361,7 +424,14 @@ pub fn ValidatorPanel(
                 tabindex="-1"
                 aria-hidden="true"
                 node_ref=any_input
-                on:change=move |_| choose(files_of(any_input.get_untracked().and_then(|i| i.files())))
+                on:change=move |_| {
+                    let input = any_input.get_untracked();
+                    let files = files_of(input.as_ref().and_then(|i| i.files()));
+                    if let Some(input) = input {
+                        input.set_value("");
+                    }
+                    choose(files);
+                }
             />
             <div class="pickers">
                 <div class="field">
@@ -442,6 +512,9 @@ fn Status(session: ValidationSession) -> impl IntoView {
             role="status"
             aria-live="polite"
             aria-busy=move || reading().is_some().to_string()
+            // For the browser benchmark.
+            data-header-ms=move || session.header_ms.get().map(|ms| format!("{ms:.1}"))
+            data-validate-ms=move || session.summary().map(|s| format!("{:.1}", s.millis))
             data-stage=move || match session.stage.get() {
                 Stage::Idle => "idle",
                 Stage::Reading(_) => "reading",

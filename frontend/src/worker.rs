@@ -63,6 +63,7 @@ pub fn run() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    post(&FromWorker::Ready, None);
 }
 
 fn post(message: &FromWorker, blob: Option<&Blob>) {

@@ -36,6 +36,17 @@ impl Scope {
     }
 }
 
+/// A list's URL with its filters; blank filters are left out.
+fn list_path(base: &str, filters: &[(&str, String)], page: i64) -> String {
+    let mut path = format!("{base}?page={page}&pageSize={PAGE_SIZE}");
+    for (name, value) in filters {
+        if !value.trim().is_empty() {
+            path.push_str(&format!("&{name}={}", encode(value.trim())));
+        }
+    }
+    path
+}
+
 /// The school filter, shared by the lists.
 #[component]
 fn SchoolFilter(school: RwSignal<String>) -> impl IntoView {
@@ -59,10 +70,10 @@ fn Pager(page: RwSignal<i64>, total: i64) -> impl IntoView {
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     view! {
         <nav class="pager" aria-label="Pages">
-            <button type="button" class="secondary" disabled=move || page.get() <= 1
+            <button type="button" class="secondary" disabled=move || { page.get() <= 1 }
                 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
             <span>{move || format!("Page {} of {pages}", page.get())}</span>
-            <button type="button" class="secondary" disabled=move || page.get() >= pages
+            <button type="button" class="secondary" disabled=move || { page.get() >= pages }
                 on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
         </nav>
     }
@@ -113,12 +124,10 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
     });
     let users = LocalResource::new(move || {
         reload.track();
-        let path = format!(
-            "/api/roster/users?scope={}&q={}&school={}&page={}&pageSize={PAGE_SIZE}",
-            scope.query(),
-            encode(&search.get()),
-            encode(&school.get()),
-            page.get()
+        let path = list_path(
+            "/api/roster/users",
+            &[("scope", scope.query().to_string()), ("q", search.get()), ("school", school.get())],
+            page.get(),
         );
         async move { api::get::<Page<RosterUser>>(&path).await }
     });
@@ -142,7 +151,8 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
             {move || format!("{} selected", count(selected.get().len() as u64))}
             " "
             <a class="button" href=selected_link download aria-disabled=move || selected.get().is_empty().to_string()
-                class:disabled=move || selected.get().is_empty()>
+                class:disabled=move || selected.get().is_empty()
+                on:click=move |ev| if selected.get_untracked().is_empty() { ev.prevent_default() }>
                 "Download selected as users.csv"
             </a>
         </p>
@@ -250,11 +260,10 @@ pub fn ClassesPage() -> impl IntoView {
         page.set(1);
     });
     let classes = LocalResource::new(move || {
-        let path = format!(
-            "/api/roster/classes?q={}&school={}&page={}&pageSize={PAGE_SIZE}",
-            encode(&search.get()),
-            encode(&school.get()),
-            page.get()
+        let path = list_path(
+            "/api/roster/classes",
+            &[("q", search.get()), ("school", school.get())],
+            page.get(),
         );
         async move { api::get::<Page<RosterClass>>(&path).await }
     });
