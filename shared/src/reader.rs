@@ -334,6 +334,13 @@ impl RecordReader {
 
     /// The RFC 4180 state machine over (UTF-8 or undecoded) bytes.
     fn scan(&mut self, input: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
+        // UTF-8 is checked once for the whole chunk rather than once per
+        // record: a record lent from the valid prefix needs no check of its
+        // own (its ends are ASCII line breaks, so they are char boundaries).
+        let valid: &str = match std::str::from_utf8(input) {
+            Ok(text) => text,
+            Err(error) => std::str::from_utf8(&input[..error.valid_up_to()]).unwrap_or_default(),
+        };
         let mut i = 0;
         while i < input.len() {
             let byte = input[i];
@@ -350,7 +357,11 @@ impl RecordReader {
                         // The usual record lies wholly in the chunk and needs no
                         // unescaping: lend it out as it is rather than copy it.
                         if let Some(len) = split_plain_record(&input[i..], &mut self.spans) {
-                            self.emit_record(Some(&input[i..i + len]), on_record);
+                            let line = match valid.get(i..i + len) {
+                                Some(text) => Line::Text(text),
+                                None => Line::Bytes(&input[i..i + len]),
+                            };
+                            self.emit_record(line, on_record);
                             i += len;
                             self.end_line(input[i]);
                             i += 1;
@@ -436,7 +447,7 @@ impl RecordReader {
             self.record_started = true;
             self.state = State::FieldStart;
         } else {
-            self.emit_record(None, on_record);
+            self.emit_record(Line::Copied, on_record);
             self.end_line(byte);
         }
     }
@@ -454,16 +465,24 @@ impl RecordReader {
     /// Completes the record being read at the end of the input.
     fn end_record(&mut self, on_record: &mut dyn FnMut(Record<'_>)) {
         self.end_field();
-        self.emit_record(None, on_record);
+        self.emit_record(Line::Copied, on_record);
     }
 
     /// Hands out the record whose `spans` are complete (in `line`, when lent
     /// from the input, else in `field_bytes`), then starts the next.
-    fn emit_record(&mut self, line: Option<&[u8]>, on_record: &mut dyn FnMut(Record<'_>)) {
-        let bytes = line.unwrap_or(&self.field_bytes);
+    fn emit_record(&mut self, line: Line<'_>, on_record: &mut dyn FnMut(Record<'_>)) {
+        let bytes = match line {
+            Line::Text(text) => text.as_bytes(),
+            Line::Bytes(bytes) => bytes,
+            Line::Copied => &self.field_bytes,
+        };
         self.records += 1;
         let row = self.records;
-        match std::str::from_utf8(bytes) {
+        let text = match line {
+            Line::Text(text) => Ok(text),
+            _ => std::str::from_utf8(bytes),
+        };
+        match text {
             Ok(text) => on_record(Record {
                 row,
                 text,
@@ -495,6 +514,17 @@ impl RecordReader {
     }
 }
 
+/// Where the record being handed out is.
+#[derive(Clone, Copy)]
+enum Line<'a> {
+    /// Lent from the input, and known to be UTF-8.
+    Text(&'a str),
+    /// Lent from the input, not yet checked.
+    Bytes(&'a [u8]),
+    /// Copied (unescaped) into `field_bytes`.
+    Copied,
+}
+
 /// Splits a record at the start of `input` into the spans of its fields when
 /// it can be lent from `input` as it is: it ends (with a line break) in
 /// `input`, and its quoted fields hold no escaped quote or line break and are
@@ -502,33 +532,77 @@ impl RecordReader {
 /// without its line break; `None` leaves the record to the state machine
 /// (and `spans` to be cleared).
 fn split_plain_record(input: &[u8], spans: &mut Vec<(usize, usize)>) -> Option<usize> {
+    // One pass, eight bytes at a time, over the bytes that matter: commas,
+    // quotes and line breaks (found together, so the record is read once
+    // rather than once for its line end and again for its commas).
     let mut field_start = 0;
+    let mut pos = 0;
     loop {
-        if input.get(field_start) == Some(&b'"') {
-            let content = field_start + 1;
-            let close = content + memchr::memchr2(b'"', b'\n', &input[content..])?;
-            if input[close] != b'"' {
-                return None;
-            }
-            spans.push((content, close));
-            match input.get(close + 1)? {
-                b',' => field_start = close + 2,
-                b'\n' | b'\r' => return Some(close + 1),
-                _ => return None,
-            }
-        } else {
-            // Up to the next line break or quote, only commas matter.
-            let end = field_start + memchr::memchr3(b'\n', b'\r', b'"', &input[field_start..])?;
-            field_start = split_at_commas(&input[..end], field_start, field_start, spans);
-            if input[end] != b'"' {
-                spans.push((field_start, end));
-                return Some(end);
-            }
-            if field_start != end {
-                return None; // a quote inside an unquoted field: read as it is
+        let mut next = None;
+        let (mut specials, width) = match input.get(pos..pos + 8) {
+            Some(word) => (
+                special_bytes(u64::from_le_bytes(word.try_into().unwrap_or_default())),
+                8,
+            ),
+            // The last few bytes of the input: one at a time.
+            None => (u64::from(is_special(*input.get(pos)?)) << 7, 1),
+        };
+        while specials != 0 {
+            let at = pos + (specials.trailing_zeros() / 8) as usize;
+            specials &= specials - 1;
+            match input[at] {
+                b',' => {
+                    spans.push((field_start, at));
+                    field_start = at + 1;
+                }
+                b'"' => {
+                    if at != field_start {
+                        return None; // a quote inside an unquoted field: read as it is
+                    }
+                    let content = at + 1;
+                    let close = content + memchr::memchr2(b'"', b'\n', &input[content..])?;
+                    if input[close] != b'"' {
+                        return None;
+                    }
+                    spans.push((content, close));
+                    match input.get(close + 1)? {
+                        b',' => field_start = close + 2,
+                        b'\n' | b'\r' => return Some(close + 1),
+                        _ => return None,
+                    }
+                    next = Some(field_start);
+                    break;
+                }
+                b'\n' | b'\r' => {
+                    spans.push((field_start, at));
+                    return Some(at);
+                }
+                _ => {} // another control character: an ordinary one
             }
         }
+        // After a quoted field, go on right after it; else after the word.
+        pos = next.unwrap_or(pos + width);
     }
+}
+
+/// A comma, a quote, or a control character below `\x0E` (line breaks).
+#[inline]
+fn is_special(byte: u8) -> bool {
+    matches!(byte, b',' | b'"') || byte < 0x0E
+}
+
+/// The high bit of every byte of `word` that `is_special`, exactly (no
+/// carries between bytes).
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const LOW_SEVEN: u64 = 0x7F * ONES;
+    const HIGH: u64 = 0x80 * ONES;
+    // High bit set where the byte is zero.
+    let zero = |x: u64| !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
+    // High bit set where the byte is below 0x0E.
+    let below = !(((word & LOW_SEVEN) + (0x80 - 0x0E) * ONES) | word) & HIGH;
+    zero(word ^ (b',' as u64 * ONES)) | zero(word ^ (b'"' as u64 * ONES)) | below
 }
 
 /// Pushes the span of every field that a comma in `bytes[from..]` closes,
@@ -709,6 +783,11 @@ mod tests {
             b"a\"b,\"c\"\n\"multi\nline\",z\r\n",
             b"0123456789,abcdefgh,ijklmnop,\"qrstuvw\",xyz\n,\n",
             b"\xC3,\xA9\n\"\xC3\",\xA9\n\"Jos\xE9\",\"\"\n",
+            // Quoted fields that close inside an eight-byte word, control
+            // characters, fields across word boundaries.
+            b"\"a\",b,\"c,d\",e\tf,\"\",g\x01h\n\"0123456789\",x\"y,z\n",
+            b"1,2,3,4,5,6,7,8,9,10,11,12,\"thirteen, 13\",fourteen\r\nlast,\"\"\"q\"\n",
+            b",,,,,,,,,,,,,,,,\n\"\",\"\",\"\"\r\n\x0B,\x0C\n",
         ];
         for input in inputs {
             let whole = read(input).unwrap();

@@ -99,6 +99,10 @@ struct UserAgg {
     other_schools: Vec<u32>,
     /// Another user with the same email (its first row), if any.
     duplicate_email_row: u32,
+    /// The user's last pair (the head of its list, see `PairState::previous`)
+    /// and how many pairs the user has.
+    last_pair: u32,
+    pair_count: u32,
 }
 
 /// Where a value is in a `TextArena`.
@@ -172,9 +176,18 @@ struct RowRef {
 #[derive(Debug)]
 struct PairState {
     first_row: u32,
+    /// The pair's class.
+    class: u32,
+    /// The user's pair made before this one (`NONE` for the first): each
+    /// user's pairs form a list, so finding a pair needs no hash table.
+    previous: u32,
     row_key: RowKey,
     conflicting: bool,
 }
+
+/// Pairs listed per user before the user's pairs also go into a hash table
+/// (a user with many classes would make the walk long).
+const PAIRS_LISTED: u32 = 24;
 
 /// The canonical values of a row of a known (user, class) pair, compactly:
 /// two rows of the pair have equal keys when they have equal values.
@@ -283,9 +296,9 @@ pub(crate) struct UsersPass {
     email_index: FxHashMap<Arc<str>, u32>,
     classes: Vec<ClassAgg>,
     class_index: FxHashMap<Arc<str>, u32>,
-    /// (user, class) → index into `pair_states`. A key of two `u32`s rather
-    /// than one `u64` makes an entry 12 bytes rather than 16.
-    pairs: FxHashMap<(u32, u32), u32>,
+    /// (user, class) → index into `pair_states`, only for users with more
+    /// than `PAIRS_LISTED` pairs (the others are found on their list).
+    many_pairs: FxHashMap<(u32, u32), u32>,
     pair_states: Vec<PairState>,
     rows: Vec<RowRef>,
     /// The user and school of the last row that named known ones.
@@ -301,7 +314,8 @@ pub(crate) struct UsersPass {
 #[derive(Debug, Default)]
 pub(crate) struct UsersOutcome {
     pub records: Records,
-    /// Every userId the file names, clean or not, with its role where valid.
+    /// Every userId the file names, clean or not, with its role where valid
+    /// (only when asked for: demographics need it).
     pub roles: FxHashMap<Arc<str>, Option<Role>>,
     pub schools: u64,
 }
@@ -318,7 +332,7 @@ impl UsersPass {
             email_index: FxHashMap::default(),
             classes: Vec::new(),
             class_index: FxHashMap::default(),
-            pairs: FxHashMap::default(),
+            many_pairs: FxHashMap::default(),
             pair_states: Vec::new(),
             rows: Vec::new(),
             last_user: NONE,
@@ -549,7 +563,7 @@ impl UsersPass {
     /// other, so the last user found is tried before the index.
     fn find_user(&mut self, id: &str) -> Option<u32> {
         if let Some(last) = self.users.get(self.last_user as usize) {
-            if *last.user_id == *id {
+            if same_text(&last.user_id, id) {
                 return Some(self.last_user);
             }
         }
@@ -561,7 +575,7 @@ impl UsersPass {
     /// The known school with this schoolId (the last one found first, as for users).
     fn find_school(&mut self, id: &str) -> Option<u32> {
         if let Some(last) = self.schools.values.get(self.last_school as usize) {
-            if **last == *id {
+            if same_text(last, id) {
                 return Some(self.last_school);
             }
         }
@@ -661,6 +675,8 @@ impl UsersPass {
                     school,
                     other_schools: Vec::new(),
                     duplicate_email_row,
+                    last_pair: NONE,
+                    pair_count: 0,
                 });
                 self.user_index.insert(user_id, user);
                 self.last_user = user;
@@ -723,16 +739,14 @@ impl UsersPass {
                 school,
                 other_values: other_values_hash(row, user_values_differ, class_values_differ),
             };
-            let next_pair = self.pair_states.len() as u32;
-            pair = *self.pairs.entry((user, class)).or_insert(next_pair);
-            let new_pair = pair == next_pair;
-            if new_pair {
-                self.pair_states.push(PairState {
-                    first_row: row32,
-                    row_key,
-                    conflicting: false,
-                });
+            let found = self.find_pair(user, class);
+            let new_pair = found.is_none();
+            if let Some(found) = found {
+                pair = found;
             } else {
+                pair = self.add_pair(user, class, row32, row_key);
+            }
+            if !new_pair {
                 let state = &mut self.pair_states[pair as usize];
                 if state.row_key == row_key {
                     sink.push(
@@ -775,8 +789,51 @@ impl UsersPass {
         });
     }
 
+    /// The (user, class) pair, if the user has been seen in the class.
+    fn find_pair(&self, user: u32, class: u32) -> Option<u32> {
+        let agg = &self.users[user as usize];
+        if agg.pair_count > PAIRS_LISTED {
+            return self.many_pairs.get(&(user, class)).copied();
+        }
+        let mut pair = agg.last_pair;
+        while let Some(state) = self.pair_states.get(pair as usize) {
+            if state.class == class {
+                return Some(pair);
+            }
+            pair = state.previous;
+        }
+        None
+    }
+
+    /// Adds a (user, class) pair that `find_pair` did not find.
+    fn add_pair(&mut self, user: u32, class: u32, row: u32, row_key: RowKey) -> u32 {
+        let pair = self.pair_states.len() as u32;
+        let agg = &mut self.users[user as usize];
+        self.pair_states.push(PairState {
+            first_row: row,
+            class,
+            previous: agg.last_pair,
+            row_key,
+            conflicting: false,
+        });
+        agg.last_pair = pair;
+        agg.pair_count += 1;
+        if agg.pair_count == PAIRS_LISTED + 1 {
+            // From now on this user's pairs are found in the table: all of them.
+            let mut listed = pair;
+            while let Some(state) = self.pair_states.get(listed as usize) {
+                self.many_pairs.insert((user, state.class), listed);
+                listed = state.previous;
+            }
+        } else if agg.pair_count > PAIRS_LISTED {
+            self.many_pairs.insert((user, class), pair);
+        }
+        pair
+    }
+
     /// The rules across rows, then the normalized records of the clean rows.
-    pub fn finish(self, sink: &mut Sink) -> UsersOutcome {
+    /// `roles`: whether the outcome needs `roles` (for a demographics.csv).
+    pub fn finish(self, sink: &mut Sink, roles: bool) -> UsersOutcome {
         let UsersPass {
             schools,
             users,
@@ -784,16 +841,23 @@ impl UsersPass {
             classes,
             pair_states,
             rows,
+            many_pairs,
             held_back_roles,
             user_index,
-            pairs,
             email_index,
             class_index,
             ..
         } = self;
         // The lookups of the streaming pass are done with: free them before
         // the records are built, when memory peaks.
-        drop((pairs, email_index, class_index));
+        drop((many_pairs, email_index, class_index));
+        // The index of users is needed again only for the roles.
+        let user_index = if roles {
+            user_index
+        } else {
+            drop(user_index);
+            FxHashMap::default()
+        };
 
         // Rule 9: an entity that fails fails its own rows only.
         // Rows named in the messages of conflicting enrollments and primary teachers.
@@ -814,7 +878,8 @@ impl UsersPass {
         drop(pair_states);
 
         // Secondary IDs are unique among users: (column, other user's first row) per user.
-        let mut shared_secondary: Vec<Vec<(Field, u32)>> = vec![Vec::new(); users.len()];
+        // Sparse: users rarely share one (a Vec per user would cost 24 bytes each).
+        let mut shared_secondary: FxHashMap<usize, Vec<(Field, u32)>> = FxHashMap::default();
         for field in [Field::UserDistrictId, Field::UserStateId] {
             let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
             // One entry per user at most: sized once rather than grown.
@@ -833,10 +898,14 @@ impl UsersPass {
                     }
                     Entry::Occupied(entry) => {
                         let first = *entry.get();
-                        if shared_secondary[first].iter().all(|(f, _)| *f != field) {
-                            shared_secondary[first].push((field, user.first_row));
+                        let first_shared = shared_secondary.entry(first).or_default();
+                        if first_shared.iter().all(|(f, _)| *f != field) {
+                            first_shared.push((field, user.first_row));
                         }
-                        shared_secondary[index].push((field, users[first].first_row));
+                        shared_secondary
+                            .entry(index)
+                            .or_default()
+                            .push((field, users[first].first_row));
                     }
                 }
             }
@@ -865,7 +934,11 @@ impl UsersPass {
                         .with_detail(names.join(", ")),
                 );
             }
-            for (field, other_row) in &shared_secondary[r.user as usize] {
+            for (field, other_row) in shared_secondary
+                .get(&(r.user as usize))
+                .into_iter()
+                .flatten()
+            {
                 push(
                     at(IssueCode::DuplicateSecondaryId, *field)
                         .with_detail(format!(" (row {other_row})")),
@@ -1065,10 +1138,12 @@ impl UsersPass {
         }
         drop((rows, failed_rows));
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
-        outcome.roles = held_back_roles;
-        outcome.roles.reserve(user_index.len());
-        for (id, index) in user_index {
-            outcome.roles.insert(id, Some(users[index as usize].role));
+        if roles {
+            outcome.roles = held_back_roles;
+            outcome.roles.reserve(user_index.len());
+            for (id, index) in user_index {
+                outcome.roles.insert(id, Some(users[index as usize].role));
+            }
         }
         outcome
     }
@@ -1158,7 +1233,10 @@ impl<'r> RowCaster<'_, 'r> {
     /// rows repeat those values, and casting them again is most of the work.
     #[inline]
     fn is_known(&mut self, field: Field, known: Option<&str>) -> bool {
-        let same = known.is_some() && known == self.cells.value(field);
+        let same = match (known, self.cells.value(field)) {
+            (Some(known), Some(value)) => same_text(known, value),
+            _ => false,
+        };
         if same {
             self.known_fields |= field_bit(field);
         }
@@ -1198,6 +1276,29 @@ impl<'r> RowCaster<'_, 'r> {
                     .with_detail(detail),
             ));
         }
+    }
+}
+
+/// Equality of two strings, without a call to `memcmp` for the short ones
+/// (cells are mostly shorter than 16 bytes, and a row compares a dozen).
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word =
+        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    let half =
+        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    // Two loads that overlap cover every byte.
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -1293,5 +1394,45 @@ fn leading_zero_warnings<'a>(
                 .with_detail(detail)
                 .with_severity(Severity::Warning),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    #[test]
+    fn same_text_agrees_with_eq() {
+        let values = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "bbcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "Abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "è",
+            "éa",
+            "ea",
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 }

@@ -312,8 +312,10 @@ impl Validator {
         let mut records = Records::default();
         let mut schools = 0;
         let mut roles: FxHashMap<std::sync::Arc<str>, Option<Role>> = FxHashMap::default();
+        let demographics_pass =
+            demographics_ok && matches!(self.demographics.pass, Some(Pass::Demographics(_)));
         if let (true, Some(Pass::Users(pass))) = (users_ok, self.users.pass.take()) {
-            let outcome = pass.finish(&mut self.sink);
+            let outcome = pass.finish(&mut self.sink, demographics_pass);
             records = outcome.records;
             schools = outcome.schools;
             roles = outcome.roles;

@@ -338,3 +338,34 @@ fn header_verdict_comes_before_the_rows() {
         "The column usrId is not part of this file. Did you mean userId?"
     );
 }
+
+/// Rule 5 for a teacher with more classes than a user's pairs are listed
+/// for (the pairs then go into a table): duplicates and conflicts are found
+/// before and after the switch.
+#[test]
+fn many_classes_of_one_user() {
+    let mut rows: Vec<String> = (0..40)
+        .map(|c| format!(",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C{c},Math,05,,"))
+        .collect();
+    rows.push(",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C3,Math,05,,".into()); // row 42
+    rows.push(",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C30,Math,05,,TRUE".into()); // row 43
+    rows.push(",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C39,Math,05,,".into()); // row 44
+    let file = format!("{H}\n{}\n", rows.join("\n"));
+    let validated = validate(file.as_bytes(), None, Options::default());
+    let found: Vec<(IssueCode, Option<u64>)> = validated
+        .report
+        .findings
+        .iter()
+        .map(|f| (f.code, f.row))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (IssueCode::ConflictingEnrollment, Some(32)),
+            (IssueCode::DuplicateRow, Some(42)),
+            (IssueCode::ConflictingEnrollment, Some(43)),
+            (IssueCode::DuplicateRow, Some(44)),
+        ]
+    );
+    assert_eq!(validated.records.enrollments.len(), 39);
+}
