@@ -374,10 +374,14 @@ pub struct DownloadQuery {
 /// enrollments and their demographics.
 fn only_users(mut records: Records, user_ids: &HashSet<&str>) -> Records {
     records.users.retain(|u| user_ids.contains(&*u.user_id));
-    records.enrollments.retain(|e| user_ids.contains(&*e.user_id));
+    records
+        .enrollments
+        .retain(|e| user_ids.contains(&*e.user_id));
     let classes: HashSet<&str> = records.enrollments.iter().map(|e| &*e.class_id).collect();
     records.classes.retain(|c| classes.contains(&*c.class_id));
-    records.demographics.retain(|d| user_ids.contains(d.user_id.as_str()));
+    records
+        .demographics
+        .retain(|d| user_ids.contains(d.user_id.as_str()));
     records
 }
 
@@ -519,7 +523,10 @@ async fn download(
     )
     .await?;
     let records = match query.users.as_deref() {
-        Some(list) => only_users(records, &list.split(',').filter(|id| !id.is_empty()).collect()),
+        Some(list) => only_users(
+            records,
+            &list.split(',').filter(|id| !id.is_empty()).collect(),
+        ),
         None => records,
     };
     let (name, bytes) = match query.file.as_deref().unwrap_or("users") {

@@ -234,7 +234,12 @@ async fn selected_users_download_with_their_classes_only() {
         .await;
         let validated = validate(&users, None, Options::default());
         assert!(validated.report.valid, "{b}");
-        let mut ids: Vec<&str> = validated.records.users.iter().map(|u| &*u.user_id).collect();
+        let mut ids: Vec<&str> = validated
+            .records
+            .users
+            .iter()
+            .map(|u| &*u.user_id)
+            .collect();
         ids.sort();
         let mut expected = vec![&*student.user_id, &*teacher.user_id];
         expected.sort();

@@ -50,9 +50,11 @@ fn unreachable(error: wasm_bindgen::JsValue) -> ApiFailure {
     ApiFailure {
         status: 0,
         code: "unreachable".into(),
-        message: format!("Could not reach the server. Check your connection and try again. {detail}")
-            .trim_end()
-            .to_string(),
+        message: format!(
+            "Could not reach the server. Check your connection and try again. {detail}"
+        )
+        .trim_end()
+        .to_string(),
         body: None,
     }
 }
@@ -74,7 +76,10 @@ async fn fetch(request: &Request) -> Result<Response, ApiFailure> {
 }
 
 async fn body_json(response: &Response) -> Option<serde_json::Value> {
-    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -133,7 +138,9 @@ pub async fn request<T: DeserializeOwned>(
     if !response.ok() {
         return Err(failure(&response).await);
     }
-    let body = body_json(&response).await.unwrap_or(serde_json::Value::Null);
+    let body = body_json(&response)
+        .await
+        .unwrap_or(serde_json::Value::Null);
     serde_json::from_value(body).map_err(|e| ApiFailure {
         status: response.status(),
         code: "unexpected-answer".into(),

@@ -38,7 +38,10 @@ pub struct Filter {
 impl Filter {
     pub fn matches(&self, finding: &FindingRow) -> bool {
         self.code.as_ref().is_none_or(|c| *c == finding.code)
-            && self.severity.as_ref().is_none_or(|s| *s == finding.severity)
+            && self
+                .severity
+                .as_ref()
+                .is_none_or(|s| *s == finding.severity)
     }
 }
 

@@ -62,10 +62,20 @@ pub enum FromWorker {
     Progress(ReadProgress),
     Done(Box<Summary>),
     /// The errors CSV is the message's `blob`.
-    ErrorsCsv { file: FileKind },
-    SendProgress { sent: u64, total: u64 },
-    Sent { users_bytes: u64, demographics_bytes: u64 },
-    Failed { message: String },
+    ErrorsCsv {
+        file: FileKind,
+    },
+    SendProgress {
+        sent: u64,
+        total: u64,
+    },
+    Sent {
+        users_bytes: u64,
+        demographics_bytes: u64,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 /// One file's header verdict.

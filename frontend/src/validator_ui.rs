@@ -145,8 +145,9 @@ impl ValidationSession {
         if let (Some(worker), Some(queued)) = (self.worker.get_value(), queued) {
             for message in queued {
                 if worker.post_message(&message).is_err() {
-                    self.stage
-                        .set(Stage::Failed("Could not hand the file to the validator.".into()));
+                    self.stage.set(Stage::Failed(
+                        "Could not hand the file to the validator.".into(),
+                    ));
                 }
             }
         }
@@ -476,9 +477,11 @@ fn Status(session: ValidationSession) -> impl IntoView {
             return problem;
         }
         match session.stage.get() {
-            Stage::Idle => "Choose a users.csv to check it. Your files are checked in this browser; \
+            Stage::Idle => {
+                "Choose a users.csv to check it. Your files are checked in this browser; \
                             nothing is sent until you process them."
-                .to_string(),
+                    .to_string()
+            }
             Stage::Reading(p) => format!(
                 "Checking {}: {} rows, {:.0} % ({} of {}), {} rows/s",
                 p.file.file_name(),
@@ -586,10 +589,7 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
     };
     let has_demographics = stats.demographics_file.is_some();
     let users_errors = stats.users_file.rows_with_errors + stats.users_file.rows_with_warnings > 0
-        || summary
-            .findings
-            .iter()
-            .any(|f| f.file == FileKind::Users);
+        || summary.findings.iter().any(|f| f.file == FileKind::Users);
     let demographics_errors = summary
         .findings
         .iter()

@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, FileReaderSync, Headers,
-    MessageEvent, Request, RequestInit, Response,
+    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, FileReaderSync, Headers, MessageEvent,
+    Request, RequestInit, Response,
 };
 
 use crate::protocol::{
@@ -77,7 +77,10 @@ fn post(message: &FromWorker, blob: Option<&Blob>) {
 }
 
 fn file_property(data: &JsValue, name: &str) -> Option<File> {
-    Reflect::get(data, &name.into()).ok()?.dyn_into::<File>().ok()
+    Reflect::get(data, &name.into())
+        .ok()?
+        .dyn_into::<File>()
+        .ok()
 }
 
 fn describe(error: &JsValue) -> String {
@@ -130,9 +133,12 @@ fn read_slice(
     let slice = file
         .slice_with_f64_and_f64(start, end)
         .map_err(|e| format!("Could not read {kind}: {}", describe(&e)))?;
-    let array = reader
-        .read_as_array_buffer(&slice)
-        .map_err(|e| format!("Could not read {kind}: {}. Choose the file again.", describe(&e)))?;
+    let array = reader.read_as_array_buffer(&slice).map_err(|e| {
+        format!(
+            "Could not read {kind}: {}. Choose the file again.",
+            describe(&e)
+        )
+    })?;
     let view = Uint8Array::new(&array);
     buffer.resize(view.length() as usize, 0);
     view.copy_to(buffer);

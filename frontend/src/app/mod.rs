@@ -185,7 +185,8 @@ fn Layout(
 ) -> impl IntoView {
     let sign_out = move |_| {
         spawn_local(async move {
-            let _ = api::post::<serde_json::Value>("/api/auth/sign-out", &serde_json::json!({})).await;
+            let _ =
+                api::post::<serde_json::Value>("/api/auth/sign-out", &serde_json::json!({})).await;
             on_signed_out.run(());
         });
     };

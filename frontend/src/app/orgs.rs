@@ -81,7 +81,9 @@ fn optional(value: String) -> Option<String> {
 #[component]
 fn SchoolForm(school: Option<School>, on_done: Callback<bool>) -> impl IntoView {
     let existing = school.as_ref().map(|s| s.id);
-    let field = |f: fn(&School) -> Option<String>| RwSignal::new(school.as_ref().and_then(f).unwrap_or_default());
+    let field = |f: fn(&School) -> Option<String>| {
+        RwSignal::new(school.as_ref().and_then(f).unwrap_or_default())
+    };
     let school_id = field(|s| s.school_id.clone());
     let name = field(|s| Some(s.name.clone()));
     let low = field(|s| s.low_grade.clone());
@@ -106,11 +108,13 @@ fn SchoolForm(school: Option<School>, on_done: Callback<bool>) -> impl IntoView 
             }
         });
     };
-    let input = |id: &'static str, label: &'static str, value: RwSignal<String>| view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input id=id prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-        </div>
+    let input = |id: &'static str, label: &'static str, value: RwSignal<String>| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+            </div>
+        }
     };
     view! {
         <form class="school-form" on:submit=save>

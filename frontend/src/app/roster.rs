@@ -126,7 +126,11 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
         reload.track();
         let path = list_path(
             "/api/roster/users",
-            &[("scope", scope.query().to_string()), ("q", search.get()), ("school", school.get())],
+            &[
+                ("scope", scope.query().to_string()),
+                ("q", search.get()),
+                ("school", school.get()),
+            ],
             page.get(),
         );
         async move { api::get::<Page<RosterUser>>(&path).await }

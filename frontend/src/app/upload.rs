@@ -21,7 +21,10 @@ enum Processing {
     Idle,
     Sending,
     Previewing,
-    Preview { staged_id: String, report: UploadReport },
+    Preview {
+        staged_id: String,
+        report: UploadReport,
+    },
     Committing,
     Committed(UploadReport),
     Failed(String),
@@ -108,11 +111,16 @@ fn Process(session: ValidationSession) -> impl IntoView {
         confirmed_hold.set(false);
     });
 
-    let fail = move |failure: ApiFailure| processing.set(Processing::Failed(refusal_text(&failure)));
+    let fail =
+        move |failure: ApiFailure| processing.set(Processing::Failed(refusal_text(&failure)));
 
     let start = move |_| {
         let file_name = session.file_names.get_untracked().join(" + ");
-        let mode = if full_sync.get_untracked() { "full-sync" } else { "upsert" };
+        let mode = if full_sync.get_untracked() {
+            "full-sync"
+        } else {
+            "upsert"
+        };
         processing.set(Processing::Sending);
         spawn_local(async move {
             let body = serde_json::json!({ "fileName": file_name, "mode": mode });
@@ -149,7 +157,8 @@ fn Process(session: ValidationSession) -> impl IntoView {
         processing.set(Processing::Committing);
         spawn_local(async move {
             let path = format!("/api/uploads/staged/{staged_id}/commit");
-            match api::post::<UploadReport>(&path, &serde_json::json!({ "confirm": confirm })).await {
+            match api::post::<UploadReport>(&path, &serde_json::json!({ "confirm": confirm })).await
+            {
                 Ok(report) => processing.set(Processing::Committed(report)),
                 Err(failure) => fail(failure),
             }
@@ -158,10 +167,7 @@ fn Process(session: ValidationSession) -> impl IntoView {
 
     move || {
         let (records, held_back) = records_line(&session)?;
-        let busy = !matches!(
-            processing.get(),
-            Processing::Idle | Processing::Failed(_)
-        );
+        let busy = !matches!(processing.get(), Processing::Idle | Processing::Failed(_));
         let state = processing.get();
         Some(view! {
             <section class="process" aria-labelledby="process-heading">
