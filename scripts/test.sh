@@ -29,9 +29,11 @@ cargo clippy -p frontend -p shared --target "$WASM" --lib --bins --tests -- -D w
 step "native tests: schema crate and command line"
 cargo test
 
-step "WebAssembly tests in Node: schema crate and browser app"
+step "WebAssembly tests: schema crate and browser app in Node, components in headless Chromium"
 cargo test -p shared --target "$WASM" --test wasm
-cargo test -p frontend --target "$WASM"
+# Tests marked run_in_browser go to Chromium through chromedriver, with the
+# flags in frontend/webdriver.json; the others run in Node.
+CHROMEDRIVER=/usr/bin/chromedriver cargo test -p frontend --target "$WASM"
 
 step "browser app: trunk build --release"
 bash scripts/build-frontend.sh

@@ -18,6 +18,9 @@ pub const FINDINGS_TO_PAGE: usize = 100_000;
 /// Bytes of a file read per step.
 pub const SLICE_BYTES: f64 = 1024.0 * 1024.0;
 
+/// The first step is small, so the header verdict comes at once.
+pub const FIRST_SLICE_BYTES: f64 = 16.0 * 1024.0;
+
 /// Uncompressed bytes of clean CSV per part sent to the server.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
 

@@ -78,6 +78,14 @@ impl ValidationSession {
         }
     }
 
+    /// Starts the worker ahead of the first file, so that its wasm is
+    /// loaded by the time a file is dropped.
+    pub fn warm_up(&self) {
+        if let Err(message) = self.worker() {
+            self.stage.set(Stage::Failed(message));
+        }
+    }
+
     /// The summary of the last finished validation.
     pub fn summary(&self) -> Option<Arc<Summary>> {
         match self.stage.get() {
@@ -162,7 +170,12 @@ impl ValidationSession {
     ) {
         self.started_at.set_value(now_ms());
         self.header_ms.set(None);
-        self.stop_worker();
+        // A check still running is abandoned; an idle worker is reused.
+        if matches!(self.stage.get_untracked(), Stage::Reading(_))
+            || matches!(self.sending.get_untracked(), Sending::Sending { .. })
+        {
+            self.stop_worker();
+        }
         self.headers.set(Vec::new());
         self.sending.set(Sending::Idle);
         self.choice_problem.set(None);
@@ -332,6 +345,7 @@ pub fn ValidatorPanel(
     #[prop(into)] disabled: Signal<Option<String>>,
     #[prop(into)] known_school_ids: Signal<Option<Vec<String>>>,
 ) -> impl IntoView {
+    session.warm_up();
     let users_input = NodeRef::<html::Input>::new();
     let demographics_input = NodeRef::<html::Input>::new();
     let any_input = NodeRef::<html::Input>::new();

@@ -21,7 +21,7 @@ use web_sys::{
 
 use crate::protocol::{
     FindingRow, FromWorker, HeaderSummary, ReadProgress, SendRequest, Summary, ToWorker,
-    PART_BYTES, SLICE_BYTES,
+    FIRST_SLICE_BYTES, PART_BYTES, SLICE_BYTES,
 };
 
 /// The files last validated and what came of them.
@@ -167,7 +167,12 @@ fn validate(
         let mut header_told = false;
         // At least one push, so an empty file is reported as empty.
         loop {
-            let end = (start + SLICE_BYTES).min(total);
+            let step = if start == 0.0 {
+                FIRST_SLICE_BYTES
+            } else {
+                SLICE_BYTES
+            };
+            let end = (start + step).min(total);
             read_slice(&reader, file, start, end, &mut buffer)?;
             validator.push(kind, &buffer);
             if !header_told {
