@@ -110,7 +110,11 @@ pub fn FindingsTable(summary: Arc<Summary>) -> impl IntoView {
                 let value = f.value.clone().unwrap_or_default();
                 view! {
                     // Row 1 is the header row.
-                    <tr class=format!("severity-{}", f.severity) aria-rowindex=start + offset + 2>
+                    <tr
+                        class=format!("severity-{}", f.severity)
+                        aria-rowindex=start + offset + 2
+                        style=format!("height: {ROW_HEIGHT_PX}px")
+                    >
                         <td>{f.file.file_name()}</td>
                         <td>{row}</td>
                         <td>{column}</td>
@@ -155,6 +159,9 @@ pub fn FindingsTable(summary: Arc<Summary>) -> impl IntoView {
         </div>
         <div
             class="findings-scroll"
+            // The sizes the rows in view are worked out from live here, not
+            // in the style sheet.
+            style=format!("height: {VIEWPORT_PX}px; overflow: auto")
             tabindex="0"
             role="region"
             aria-labelledby="findings-caption"
