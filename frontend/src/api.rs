@@ -111,8 +111,28 @@ pub async fn error_message(response: &Response) -> String {
     failure(response).await.message
 }
 
-/// Sends a request and reads its JSON answer.
+/// Where API calls go and how they prove who sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    /// The server's origin; "" for the page's own (the app).
+    pub endpoint: String,
+    /// An embed token (the web component); without one the session cookie
+    /// and its CSRF token are used.
+    pub bearer_token: Option<String>,
+}
+
+/// Sends a request to the page's own server and reads its JSON answer.
 pub async fn request<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, ApiFailure> {
+    request_to(&Target::default(), method, path, body).await
+}
+
+/// Sends a request to `target` and reads its JSON answer.
+pub async fn request_to<T: DeserializeOwned>(
+    target: &Target,
     method: &str,
     path: &str,
     body: Option<&impl Serialize>,
@@ -127,13 +147,18 @@ pub async fn request<T: DeserializeOwned>(
             .map_err(unreachable)?;
         init.set_body(&json.into());
     }
-    if method != "GET" {
+    if let Some(token) = &target.bearer_token {
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(unreachable)?;
+    } else if method != "GET" {
         if let Some(token) = csrf_token() {
             headers.set("X-CSRF-Token", &token).map_err(unreachable)?;
         }
     }
     init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(path, &init).map_err(unreachable)?;
+    let url = format!("{}{path}", target.endpoint);
+    let request = Request::new_with_str_and_init(&url, &init).map_err(unreachable)?;
     let response = fetch(&request).await?;
     if !response.ok() {
         return Err(failure(&response).await);

@@ -7,6 +7,9 @@
 pub mod api;
 pub mod findings_table;
 pub mod format;
+pub mod process;
 pub mod protocol;
+pub mod upload_report;
+pub mod upload_types;
 pub mod validator_ui;
 pub mod worker;

@@ -34,6 +34,10 @@ pub enum ToWorker {
         /// The district's school IDs, so `unknown-school` is caught here.
         #[serde(rename = "knownSchoolIds")]
         known_school_ids: Option<Vec<String>>,
+        /// Also answer with the whole report, in the command line's JSON
+        /// shape (for the web component's `RosterValidator.validate`).
+        #[serde(rename = "fullReport", default)]
+        full_report: bool,
     },
     /// Write `users-errors.csv` or `demographics-errors.csv` from the files
     /// last validated.
@@ -64,6 +68,9 @@ pub enum FromWorker {
     Header(HeaderSummary),
     Progress(ReadProgress),
     Done(Box<Summary>),
+    /// The whole report, as `rostergate validate --format json` prints it
+    /// (asked for with `fullReport`).
+    Report(Box<shared::report::ReportView>),
     /// The errors CSV is the message's `blob`.
     ErrorsCsv {
         file: FileKind,
@@ -274,9 +281,24 @@ mod tests {
     fn messages_round_trip_as_json() {
         let message = ToWorker::Validate {
             known_school_ids: Some(vec!["S1".into()]),
+            full_report: false,
         };
         let json = serde_json::to_string(&message).unwrap();
-        assert_eq!(json, r#"{"kind":"validate","knownSchoolIds":["S1"]}"#);
+        assert_eq!(
+            json,
+            r#"{"kind":"validate","knownSchoolIds":["S1"],"fullReport":false}"#
+        );
+        // What the web component's JavaScript sends.
+        let from_js: ToWorker =
+            serde_json::from_str(r#"{"kind":"validate","knownSchoolIds":null,"fullReport":true}"#)
+                .unwrap();
+        assert_eq!(
+            from_js,
+            ToWorker::Validate {
+                known_school_ids: None,
+                full_report: true
+            }
+        );
         assert_eq!(serde_json::from_str::<ToWorker>(&json).unwrap(), message);
         let progress = ReadProgress {
             file: FileKind::Users,

@@ -98,10 +98,8 @@ impl ValidationSession {
         if let Some(worker) = self.worker.get_value() {
             return Ok(worker);
         }
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(&self.worker_url.get_value(), &options)
-            .map_err(|_| "This browser cannot start the validator (Web Workers).".to_string())?;
+        let worker = start_module_worker(&self.worker_url.get_value())
+            .ok_or_else(|| "This browser cannot start the validator (Web Workers).".to_string())?;
         let session = *self;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             session.on_message(event.data());
@@ -194,7 +192,11 @@ impl ValidationSession {
         }));
         let mut files = vec![("users", users)];
         files.extend(demographics.map(|d| ("demographics", d)));
-        if let Err(message) = self.post(&ToWorker::Validate { known_school_ids }, &files) {
+        let message = ToWorker::Validate {
+            known_school_ids,
+            full_report: false,
+        };
+        if let Err(message) = self.post(&message, &files) {
             self.stage.set(Stage::Failed(message));
         }
     }
@@ -260,6 +262,7 @@ impl ValidationSession {
             }
             FromWorker::Progress(progress) => self.stage.set(Stage::Reading(progress)),
             FromWorker::Done(summary) => self.stage.set(Stage::Done(Arc::new(*summary))),
+            FromWorker::Report(_) => {} // only the JavaScript API asks for it
             FromWorker::ErrorsCsv { file } => {
                 if let Ok(blob) = js_sys::Reflect::get(&data, &"blob".into()) {
                     download_blob(blob.unchecked_ref(), &errors_file_name(file));
@@ -278,6 +281,26 @@ impl ValidationSession {
             }
         }
     }
+}
+
+/// Starts a module worker from a script that may be on another origin (the
+/// web component's): browsers only start same-origin worker scripts, so a
+/// one-line module made here imports the real one.
+fn start_module_worker(url: &str) -> Option<Worker> {
+    let href = leptos::prelude::window().location().href().ok()?;
+    let absolute = web_sys::Url::new_with_base(url, &href).ok()?.href();
+    let source = format!("import {};", serde_json::to_string(&absolute).ok()?);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(
+        &js_sys::Array::of1(&source.into()),
+        &options,
+    )
+    .ok()?;
+    let blob_url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let worker_options = WorkerOptions::new();
+    worker_options.set_type(WorkerType::Module);
+    Worker::new_with_options(&blob_url, &worker_options).ok()
 }
 
 fn now_ms() -> f64 {
@@ -400,6 +423,7 @@ pub fn ValidatorPanel(
             })}
             <div
                 class="drop-zone"
+                part="drop-zone"
                 class:dragging=move || dragging.get()
                 class:disabled=is_disabled
                 role="button"
@@ -526,6 +550,7 @@ fn Status(session: ValidationSession) -> impl IntoView {
         // they announce the outcome when reading ends.
         <p
             class="status"
+            part="status"
             role="status"
             aria-live="polite"
             aria-busy=move || reading().is_some().to_string()
@@ -610,7 +635,7 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
         .any(|f| f.file == FileKind::Demographics);
     let by_code = summary.by_code_column.clone();
     view! {
-        <section class="results" aria-labelledby="results-heading">
+        <section class="results" part="results" aria-labelledby="results-heading">
             <h3 id="results-heading">"Result"</h3>
             <p class="verdict" class:valid=summary.valid class:invalid=!summary.valid data-valid=summary.valid.to_string()>
                 {verdict}

@@ -98,10 +98,16 @@ async fn handle(data: JsValue) -> Result<(), String> {
     let message: ToWorker =
         serde_json::from_str(&json).map_err(|e| format!("The worker did not understand: {e}"))?;
     match message {
-        ToWorker::Validate { known_school_ids } => {
+        ToWorker::Validate {
+            known_school_ids,
+            full_report,
+        } => {
             let users = file_property(&data, "users");
             let demographics = file_property(&data, "demographics");
             let validated = validate(users.as_ref(), demographics.as_ref(), known_school_ids)?;
+            if full_report {
+                post(&FromWorker::Report(Box::new(validated.report.view())), None);
+            }
             LAST_RUN.with(|last| {
                 *last.borrow_mut() = LastRun {
                     users,

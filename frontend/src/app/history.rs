@@ -7,8 +7,8 @@ use frontend::api;
 use frontend::format::count;
 
 use super::local_time;
-use super::report::UploadReportView;
 use super::types::{UploadReport, UploadSummary};
+use frontend::upload_report::UploadReportView;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {

@@ -2,7 +2,6 @@
 
 mod history;
 mod orgs;
-mod report;
 mod roster;
 mod types;
 mod upload;

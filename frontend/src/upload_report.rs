@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use frontend::format::count;
+use crate::format::count;
 
-use super::types::{Counts, UploadReport};
+use crate::upload_types::{Counts, UploadReport};
 
 #[component]
 pub fn CountsTable(counts: Counts, #[prop(into)] caption: String) -> impl IntoView {
@@ -39,7 +39,12 @@ pub fn CountsTable(counts: Counts, #[prop(into)] caption: String) -> impl IntoVi
 }
 
 #[component]
-pub fn UploadReportView(report: UploadReport) -> impl IntoView {
+pub fn UploadReportView(
+    report: UploadReport,
+    /// Link the server's findings CSV (needs a session on the same origin).
+    #[prop(default = true)]
+    link_findings_csv: bool,
+) -> impl IntoView {
     let title = if report.committed {
         "What changed"
     } else {
@@ -109,7 +114,7 @@ pub fn UploadReportView(report: UploadReport) -> impl IntoView {
                     </tbody>
                 </table>
             })}
-            {report.upload_id.filter(|_| !report.findings.is_empty()).map(|id| view! {
+            {report.upload_id.filter(|_| link_findings_csv && !report.findings.is_empty()).map(|id| view! {
                 <p><a href=format!("/api/uploads/{id}/findings.csv") download>"Download the server's findings (CSV)"</a></p>
             })}
         </div>

@@ -1,0 +1,245 @@
+//! Processing the clean records of a validation: a staged upload, the
+//! worker sends the records in gzip parts, the server's preview, the
+//! confirmation (with the safety hold), the commit and the final report.
+//! The app processes with its session; the web component with an embed
+//! token, on another origin.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, ApiFailure, Target};
+use crate::format::{count, format_bytes, plural};
+use crate::protocol::SendRequest;
+use crate::upload_report::UploadReportView;
+use crate::upload_types::{StagedUpload, UploadReport};
+use crate::validator_ui::{Sending, ValidationSession};
+
+/// Where processing stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Processing {
+    Idle,
+    Sending,
+    Previewing,
+    Preview {
+        staged_id: String,
+        report: UploadReport,
+    },
+    Committing,
+    Committed(UploadReport),
+    Failed(String),
+}
+
+/// How many records the worker holds and will send.
+fn records_line(session: &ValidationSession) -> Option<(u64, u64)> {
+    let summary = session.summary()?;
+    if summary.header_refused() {
+        return None;
+    }
+    let r = &summary.stats.records;
+    Some((
+        r.users + r.classes + r.enrollments + r.demographics,
+        summary.held_back_rows(),
+    ))
+}
+
+/// `on_committed` hears the final report (the web component turns it into
+/// its `roster-processed` event).
+#[component]
+pub fn Process(
+    session: ValidationSession,
+    target: Target,
+    #[prop(optional, into)] on_committed: Option<Callback<UploadReport>>,
+    #[prop(optional, into)] on_failed: Option<Callback<String>>,
+) -> impl IntoView {
+    let target = StoredValue::new(target);
+    let with_session = target.with_value(|t| t.bearer_token.is_none());
+    let processing = RwSignal::new(Processing::Idle);
+    let full_sync = RwSignal::new(false);
+    let confirmed_hold = RwSignal::new(false);
+
+    // A new check starts processing over.
+    Effect::new(move || {
+        session.stage.track();
+        processing.set(Processing::Idle);
+        confirmed_hold.set(false);
+    });
+
+    let fail = move |message: String| {
+        if let Some(on_failed) = on_failed {
+            on_failed.run(message.clone());
+        }
+        processing.set(Processing::Failed(message));
+    };
+    let refused = move |failure: ApiFailure| fail(refusal_text(&failure));
+
+    let start = move |_| {
+        let file_name = session.file_names.get_untracked().join(" + ");
+        let mode = if full_sync.get_untracked() {
+            "full-sync"
+        } else {
+            "upsert"
+        };
+        processing.set(Processing::Sending);
+        spawn_local(async move {
+            let body = serde_json::json!({ "fileName": file_name, "mode": mode });
+            let target = target.get_value();
+            let staged = match api::request_to::<StagedUpload>(
+                &target,
+                "POST",
+                "/api/uploads/staged",
+                Some(&body),
+            )
+            .await
+            {
+                Ok(staged) => staged,
+                Err(failure) => return refused(failure),
+            };
+            // The worker needs an absolute address: its own is a blob URL.
+            let endpoint = if target.endpoint.is_empty() {
+                window().location().origin().unwrap_or_default()
+            } else {
+                target.endpoint.clone()
+            };
+            let request = SendRequest {
+                endpoint,
+                staged_id: staged.id.clone(),
+                csrf_token: if with_session {
+                    api::csrf_token()
+                } else {
+                    None
+                },
+                bearer_token: target.bearer_token.clone(),
+            };
+            session.send(request, move |sent| match sent {
+                Err(message) => fail(message),
+                Ok(()) => {
+                    processing.set(Processing::Previewing);
+                    spawn_local(async move {
+                        let path = format!("/api/uploads/staged/{}/preview", staged.id);
+                        let body = serde_json::json!({});
+                        match api::request_to::<UploadReport>(&target, "POST", &path, Some(&body))
+                            .await
+                        {
+                            Ok(report) => processing.set(Processing::Preview {
+                                staged_id: staged.id,
+                                report,
+                            }),
+                            Err(failure) => refused(failure),
+                        }
+                    });
+                }
+            });
+        });
+    };
+
+    let commit = move |staged_id: String, confirm: bool| {
+        processing.set(Processing::Committing);
+        spawn_local(async move {
+            let path = format!("/api/uploads/staged/{staged_id}/commit");
+            let body = serde_json::json!({ "confirm": confirm });
+            match api::request_to::<UploadReport>(&target.get_value(), "POST", &path, Some(&body))
+                .await
+            {
+                Ok(report) => {
+                    if let Some(on_committed) = on_committed {
+                        on_committed.run(report.clone());
+                    }
+                    processing.set(Processing::Committed(report));
+                }
+                Err(failure) => refused(failure),
+            }
+        });
+    };
+
+    move || {
+        let (records, held_back) = records_line(&session)?;
+        let busy = !matches!(processing.get(), Processing::Idle | Processing::Failed(_));
+        let state = processing.get();
+        Some(view! {
+            <section class="process" aria-labelledby="process-heading">
+                <h2 id="process-heading">"Process"</h2>
+                <p class="process-summary">
+                    {format!(
+                        "{} will be sent (only the valid, normalized rows). {} held back because of errors.",
+                        plural(records, "record", "records"),
+                        plural(held_back, "row is", "rows are")
+                    )}
+                </p>
+                <label class="checkbox">
+                    <input type="checkbox" prop:checked=move || full_sync.get()
+                        disabled=busy
+                        on:change=move |ev| full_sync.set(event_target_checked(&ev)) />
+                    " Full sync: also deactivate the users, and end the enrollments, of these schools that the file does not list"
+                </label>
+                <button type="button" class="primary" part="button" disabled=busy || records == 0 on:click=start>
+                    "Process file"
+                </button>
+                <div role="status" aria-live="polite" class="process-status">
+                    {move || match session.sending.get() {
+                        Sending::Sending { sent, total } if matches!(processing.get(), Processing::Sending) => {
+                            format!("Sending records: {} of {}…", format_bytes(sent as f64), format_bytes(total as f64))
+                        }
+                        _ => match processing.get() {
+                            Processing::Sending => "Sending records…".to_string(),
+                            Processing::Previewing => "Preparing the preview…".to_string(),
+                            Processing::Committing => "Applying the changes…".to_string(),
+                            Processing::Preview { .. } => "Preview ready: nothing has changed yet.".to_string(),
+                            Processing::Committed(r) => format!("Processed: upload {} is in the history.", r.upload_id.unwrap_or_default()),
+                            _ => String::new(),
+                        },
+                    }}
+                </div>
+                {match state {
+                    Processing::Failed(message) => view! { <p class="form-problem" role="alert">{message}</p> }.into_any(),
+                    Processing::Preview { staged_id, report } => {
+                        let hold = report.hold.clone();
+                        let needs_confirm = hold.is_some();
+                        view! {
+                            <UploadReportView report=report.clone() link_findings_csv=with_session />
+                            {hold.map(|hold| view! {
+                                <div class="hold" role="alert">
+                                    <p><strong>"Safety hold: "</strong>{hold.reasons.join("; ")}</p>
+                                    <label class="checkbox">
+                                        <input type="checkbox" on:change=move |ev| confirmed_hold.set(event_target_checked(&ev)) />
+                                        " I have checked the removals and want to apply them"
+                                    </label>
+                                </div>
+                            })}
+                            <button type="button" class="primary"
+                                disabled=move || needs_confirm && !confirmed_hold.get()
+                                on:click=move |_| commit(staged_id.clone(), needs_confirm)>
+                                "Apply changes"
+                            </button>
+                        }.into_any()
+                    }
+                    Processing::Committed(report) => view! {
+                        <h3>"Report"</h3>
+                        <UploadReportView report link_findings_csv=with_session />
+                    }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </section>
+        })
+    }
+}
+
+/// The message of a refused request; a 422 lists what failed validation.
+fn refusal_text(failure: &ApiFailure) -> String {
+    let findings = failure
+        .body
+        .as_ref()
+        .and_then(|b| b.pointer("/report/findings"))
+        .and_then(|f| f.as_array());
+    match findings {
+        Some(list) if !list.is_empty() => format!(
+            "{} {} found by the server, for example: {}",
+            failure.message,
+            count(list.len() as u64),
+            list[0]
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default()
+        ),
+        _ => failure.message.clone(),
+    }
+}
