@@ -131,6 +131,9 @@ pub struct PushArgs {
     /// Go ahead although the safety hold applies (more than 10 % removed).
     #[arg(long)]
     pub confirm: bool,
+    /// List this many field changes in the report (its counts are always there).
+    #[arg(long, default_value_t = 0)]
+    pub changes: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -256,7 +256,8 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     }
 
     // 3. Preview; commit unless only a preview was asked for.
-    let preview = server.post_json(&format!("{staged}/preview"), &json!({}))?;
+    let page = json!({"changesLimit": args.changes});
+    let preview = server.post_json(&format!("{staged}/preview"), &page)?;
     if !preview.ok() {
         let _ = server.delete(&staged);
         return refused(&preview, "preview");
@@ -267,7 +268,7 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     } else {
         let committed = server.post_json(
             &format!("{staged}/commit"),
-            &json!({"confirm": args.confirm}),
+            &json!({"confirm": args.confirm, "changesLimit": args.changes}),
         )?;
         if !committed.ok() {
             let _ = server.delete(&staged);
