@@ -37,7 +37,7 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| crate::accounts::hash_password(&random_hex(16)).unwrap_or_default())
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Blake2b512::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -77,7 +77,7 @@ impl SignInLimiter {
 pub struct CurrentAdmin {
     pub admin: AdminAccount,
     pub csrf_token: String,
-    token_hash: String,
+    pub(crate) token_hash: String,
 }
 
 fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -16,6 +16,11 @@ pub enum ApiError {
     SignInFailed,
     /// Signed in, but without the permission the route needs.
     Forbidden(&'static str),
+    /// An `Authorization: Bearer` embed token that is unknown, expired or
+    /// revoked (401 `invalid-token`); the message says which.
+    InvalidToken(&'static str),
+    /// A valid embed token used from a web origin it does not list (403).
+    OriginNotAllowed,
     /// Not found, or in another district (which is not to be revealed).
     NotFound,
     /// The request is malformed or breaks a rule.
@@ -105,6 +110,16 @@ impl IntoResponse for ApiError {
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 format!("Your account does not have {needs}."),
+            ),
+            ApiError::InvalidToken(message) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid-token",
+                message.to_string(),
+            ),
+            ApiError::OriginNotAllowed => (
+                StatusCode::FORBIDDEN,
+                "origin-not-allowed",
+                "This embed token may not be used from this web page's origin; an administrator with System access can add the origin to the token's allowed origins.".to_string(),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found.".to_string()),
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),

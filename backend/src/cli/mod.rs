@@ -1,6 +1,7 @@
 //! The command line: argument parsing and dispatch.
 
 mod admin;
+mod push;
 mod sample;
 mod serve;
 mod validate;
@@ -38,6 +39,10 @@ pub enum Command {
     Sample(SampleArgs),
     /// Run the web app: the browser validator, data dictionary, templates and API.
     Serve(ServeArgs),
+    /// Validate roster files here and send the clean records to a RosterGate
+    /// server with an embed token: preview, then commit. Prints the server's
+    /// report as JSON. Exit 0: done; 1: refused; 2: usage, I/O or network.
+    Push(PushArgs),
     /// Manage admin accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -103,6 +108,35 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The users.csv file.
+    pub users: PathBuf,
+    /// A demographics.csv to send with it.
+    #[arg(long)]
+    pub demographics: Option<PathBuf>,
+    /// The server's address, e.g. https://rostergate.example.org
+    #[arg(long, env = "ROSTERGATE_SERVER")]
+    pub server: String,
+    /// An embed token of the district (POST /api/embed/tokens, by an admin
+    /// with System access); the environment keeps it out of the process list.
+    #[arg(long, env = "ROSTERGATE_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Only show what the upload would change; store nothing.
+    #[arg(long)]
+    pub preview: bool,
+    /// Full sync: users and enrollments of the file's schools that the file
+    /// does not list are deactivated or ended.
+    #[arg(long)]
+    pub full_sync: bool,
+    /// Go ahead although the safety hold applies (more than 10 % removed).
+    #[arg(long)]
+    pub confirm: bool,
+    /// List this many field changes in the report (its counts are always there).
+    #[arg(long, default_value_t = 0)]
+    pub changes: usize,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct SampleArgs {
     /// How many students.
     #[arg(long)]
@@ -144,6 +178,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Sample(args) => sample::run(&args).map(|()| ExitCode::from(EXIT_VALID)),
+        Command::Push(args) => push::run(&args),
         Command::Serve(args) => serve::run(&args).map(|()| ExitCode::from(EXIT_VALID)),
         Command::Admin(AdminCommand::Create(args)) => {
             admin::create(&args).map(|()| ExitCode::from(EXIT_VALID))

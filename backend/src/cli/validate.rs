@@ -19,7 +19,11 @@ const CHUNK: usize = 256 * 1024;
 const ROWS_SHOWN_PER_CODE: usize = 5;
 
 /// Feeds a file to `on_chunk` in chunks, so memory does not grow with its size.
-fn stream(path: &Path, file: FileKind, mut on_chunk: impl FnMut(&[u8])) -> anyhow::Result<()> {
+pub(super) fn stream(
+    path: &Path,
+    file: FileKind,
+    mut on_chunk: impl FnMut(&[u8]),
+) -> anyhow::Result<()> {
     let mut reader = File::open(path)
         .with_context(|| format!("cannot open {} file {}", file.file_name(), path.display()))?;
     let mut buffer = vec![0; CHUNK];

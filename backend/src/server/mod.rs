@@ -26,6 +26,10 @@ pub enum Access {
     AnyPermission,
     /// Both System access and Enrollment access.
     BothPermissions,
+    /// System access.
+    SystemAccess,
+    /// A session with both permissions, or an embed token (`embed.rs`).
+    EmbedToken,
 }
 
 impl Access {
@@ -35,6 +39,10 @@ impl Access {
             Access::Session => "a session",
             Access::AnyPermission => "System access or Enrollment access",
             Access::BothPermissions => "System access and Enrollment access",
+            Access::SystemAccess => "System access",
+            Access::EmbedToken => {
+                "System access and Enrollment access, or an embed token (Authorization: Bearer)"
+            }
         }
     }
 }
@@ -89,6 +97,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     routes.extend(orgs::routes());
     routes.extend(uploads::routes());
     routes.extend(roster::routes());
+    routes.extend(crate::embed::routes());
     routes
 }
 
@@ -114,7 +123,9 @@ pub fn openapi_document() -> Value {
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
-        if route.access != Access::Public {
+        if route.access == Access::EmbedToken {
+            operation["security"] = json!([{"session": []}, {"embedToken": []}]);
+        } else if route.access != Access::Public {
             operation["security"] = json!([{"session": []}]);
         }
         let entry = paths
@@ -129,7 +140,9 @@ pub fn openapi_document() -> Value {
         "components": {
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": auth::SESSION_COOKIE,
-                            "description": "Requests that change state also need the X-CSRF-Token header."}
+                            "description": "Requests that change state also need the X-CSRF-Token header."},
+                "embedToken": {"type": "http", "scheme": "bearer",
+                               "description": "An embed token (POST /api/embed/tokens); staged upload routes only."}
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["code", "message"],
@@ -200,6 +213,10 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/public", ServeDir::new(&state.config.public))
         // The app's own routes all load index.html; Leptos routes in the browser.
         .fallback_service(ServeDir::new(&state.config.dist).fallback(ServeFile::new(index)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::embed::cors,
+        ))
 }
 
 /// Listens on `bind` until Ctrl-C.

@@ -14,8 +14,9 @@
 //! DELETE /api/uploads/staged/{id}             → 204
 //! ```
 //!
+//! Each route takes a session or an embed token (`crate::embed::Uploader`).
 //! Staged uploads live in memory (a restart loses them; the browser starts
-//! again), belong to the admin who made them (anyone else gets 404), expire
+//! again), belong to the admin or embed token that made them (anyone else gets 404), expire
 //! after 30 minutes without a request, and a district holds at most two at
 //! a time: a third is refused with 429, except that an admin who already
 //! holds one has their oldest dropped (a reloaded page starts afresh
@@ -41,7 +42,7 @@ use super::{
     Submission, UploadReport,
 };
 use crate::accounts::random_hex;
-use crate::auth::CurrentAdmin;
+use crate::embed::{Owner, Uploader};
 use crate::error::{ApiError, ApiResult};
 use crate::server::{Access, ApiRoute, AppState};
 
@@ -82,7 +83,7 @@ struct Staged {
 }
 
 struct Entry {
-    admin_id: i64,
+    owner: Owner,
     district_id: i64,
     created: Instant,
     last_used: Mutex<Instant>,
@@ -112,7 +113,7 @@ impl StagedUploads {
         entries.retain(|_, entry| entry.idle() < IDLE_EXPIRY);
     }
 
-    fn insert(&self, admin_id: i64, district_id: i64, staged: Staged) -> ApiResult<String> {
+    fn insert(&self, owner: Owner, district_id: i64, staged: Staged) -> ApiResult<String> {
         let mut entries = lock(&self.entries);
         Self::sweep(&mut entries);
         let mut district: Vec<(&String, &Arc<Entry>)> = entries
@@ -121,8 +122,7 @@ impl StagedUploads {
             .collect();
         if district.len() >= PER_DISTRICT {
             district.sort_by_key(|(_, e)| e.created);
-            let Some((oldest_own, _)) = district.iter().find(|(_, e)| e.admin_id == admin_id)
-            else {
+            let Some((oldest_own, _)) = district.iter().find(|(_, e)| e.owner == owner) else {
                 return Err(ApiError::TooMany {
                     code: "too-many-staged-uploads",
                     message: format!(
@@ -139,7 +139,7 @@ impl StagedUploads {
         entries.insert(
             id.clone(),
             Arc::new(Entry {
-                admin_id,
+                owner,
                 district_id,
                 created: now,
                 last_used: Mutex::new(now),
@@ -149,14 +149,14 @@ impl StagedUploads {
         Ok(id)
     }
 
-    /// The upload, when it is this admin's; 404 otherwise.
-    fn get(&self, id: &str, current: &CurrentAdmin) -> ApiResult<Arc<Entry>> {
+    /// The upload, when it is this admin's (or embed token's); 404 otherwise.
+    fn get(&self, id: &str, uploader: &Uploader) -> ApiResult<Arc<Entry>> {
         let mut entries = lock(&self.entries);
         Self::sweep(&mut entries);
         let entry = entries
             .get(id)
             .filter(|e| {
-                e.admin_id == current.admin.id && e.district_id == current.admin.district_id
+                e.owner == uploader.owner && e.district_id == uploader.current.admin.district_id
             })
             .ok_or(ApiError::NotFound)?;
         *lock(&entry.last_used) = Instant::now();
@@ -186,10 +186,12 @@ struct Created {
 
 async fn create(
     State(state): State<AppState>,
-    current: CurrentAdmin,
-    Json(submission): Json<Submission>,
+    uploader: Uploader,
+    Json(mut submission): Json<Submission>,
 ) -> ApiResult<Response> {
-    let options = open(&state, &current).await?;
+    let current = &uploader.current;
+    let options = open(&state, current).await?;
+    submission.file_name = uploader.history_file_name(&submission.file_name);
     let staged = Staged {
         submission,
         validation: Validation::Reading(Box::new(Validator::new(options))),
@@ -198,7 +200,7 @@ async fn create(
     };
     let id = state
         .staged
-        .insert(current.admin.id, current.admin.district_id, staged)?;
+        .insert(uploader.owner, current.admin.district_id, staged)?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -281,15 +283,15 @@ fn file_name(file: FileKind) -> &'static str {
 /// A refused part changes nothing: the same part may be sent again.
 async fn part(
     state: AppState,
-    current: CurrentAdmin,
+    uploader: Uploader,
     file: FileKind,
     id: String,
     n: u32,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PartReceived>> {
-    require_both(&current)?;
-    let entry = state.staged.get(&id, &current)?;
+    require_both(&uploader.current)?;
+    let entry = state.staged.get(&id, &uploader)?;
     let encoding = encoding_of(&headers)?;
     let mut staged = entry.upload.clone().lock_owned().await;
     if !matches!(staged.validation, Validation::Reading(_)) {
@@ -350,22 +352,31 @@ async fn part(
 
 async fn users_part(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    uploader: Uploader,
     Path((id, n)): Path<(String, u32)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PartReceived>> {
-    part(state, current, FileKind::Users, id, n, headers, body).await
+    part(state, uploader, FileKind::Users, id, n, headers, body).await
 }
 
 async fn demographics_part(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    uploader: Uploader,
     Path((id, n)): Path<(String, u32)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PartReceived>> {
-    part(state, current, FileKind::Demographics, id, n, headers, body).await
+    part(
+        state,
+        uploader,
+        FileKind::Demographics,
+        id,
+        n,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// The staged upload, its input ended (once: the first preview or commit
@@ -398,32 +409,34 @@ fn validated(staged: &Staged) -> ApiResult<&Validated> {
 
 async fn preview(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    uploader: Uploader,
     Path(id): Path<String>,
     Json(page): Json<ChangesPage>,
 ) -> ApiResult<Json<UploadReport>> {
-    let entry = state.staged.get(&id, &current)?;
+    let entry = state.staged.get(&id, &uploader)?;
+    let current = &uploader.current;
     // Permissions and the gate again: either may have changed since.
-    open(&state, &current).await?;
+    open(&state, current).await?;
     let staged = finished(entry).await?;
     let records = accepted(validated(&staged)?)?;
-    let report = preview_records(&state, &current, records, staged.submission.mode, page).await?;
+    let report = preview_records(&state, current, records, staged.submission.mode, page).await?;
     Ok(Json(report))
 }
 
 async fn commit(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    uploader: Uploader,
     Path(id): Path<String>,
     Json(request): Json<CommitRequest>,
 ) -> ApiResult<Json<UploadReport>> {
-    let entry = state.staged.get(&id, &current)?;
-    open(&state, &current).await?;
+    let entry = state.staged.get(&id, &uploader)?;
+    let current = &uploader.current;
+    open(&state, current).await?;
     let staged = finished(entry).await?;
     let records = accepted(validated(&staged)?)?;
     let report = commit_records(
         &state,
-        &current,
+        current,
         records,
         &staged.submission,
         request.confirm,
@@ -437,10 +450,10 @@ async fn commit(
 
 async fn cancel(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    uploader: Uploader,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.staged.get(&id, &current)?;
+    state.staged.get(&id, &uploader)?;
     state.staged.remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -448,17 +461,17 @@ async fn cancel(
 pub fn routes() -> Vec<ApiRoute> {
     let part_limit = || DefaultBodyLimit::max(MAX_PART_BYTES + GZIP_SLACK);
     vec![
-        ApiRoute::new(Method::POST, "/api/uploads/staged", post(create), Access::BothPermissions,
+        ApiRoute::new(Method::POST, "/api/uploads/staged", post(create), Access::EmbedToken,
             "Start a staged upload {fileName, mode}: 201 {id, maxPartBytes}"),
-        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/users/{n}", put(users_part).layer(part_limit()), Access::BothPermissions,
+        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/users/{n}", put(users_part).layer(part_limit()), Access::EmbedToken,
             "The next slice (n = 0, 1, …) of the clean users.csv, Content-Encoding gzip or identity, at most maxPartBytes decompressed: {received, nextPart} (409 out of order, 413 too large)"),
-        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/demographics/{n}", put(demographics_part).layer(part_limit()), Access::BothPermissions,
+        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/demographics/{n}", put(demographics_part).layer(part_limit()), Access::EmbedToken,
             "The next slice of the clean demographics.csv, after every users.csv part"),
-        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/preview", post(preview), Access::BothPermissions,
+        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/preview", post(preview), Access::EmbedToken,
             "{changesOffset?, changesLimit?}: end the input and show what processing would change (422 with the report when the files break the contract)"),
-        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/commit", post(commit), Access::BothPermissions,
+        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/commit", post(commit), Access::EmbedToken,
             "{confirm?, changesOffset?, changesLimit?}: process the staged upload in one transaction (409 safety-hold without confirm); the staged upload is then gone"),
-        ApiRoute::new(Method::DELETE, "/api/uploads/staged/{id}", delete(cancel), Access::BothPermissions,
+        ApiRoute::new(Method::DELETE, "/api/uploads/staged/{id}", delete(cancel), Access::EmbedToken,
             "Drop a staged upload: 204"),
     ]
 }
