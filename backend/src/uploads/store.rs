@@ -63,6 +63,14 @@ async fn insert_many(
 
 /// The district's schools and roster.
 pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
+    let started = std::time::Instant::now();
+    let phase = |name: &str| {
+        tracing::debug!(
+            phase = name,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "load"
+        )
+    };
     let mut stored = Stored::default();
     for row in sqlx::query(
         "SELECT id, school_id FROM schools WHERE district_id = $1 AND school_id IS NOT NULL",
@@ -117,6 +125,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
             schools: schools_of.remove(&id).unwrap_or_default(),
         });
     }
+    phase("users");
     for row in sqlx::query(
         "SELECT id, class_id, school_ref, name, grade, display_name, active FROM roster_classes WHERE district_id = $1",
     )
@@ -151,6 +160,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
             },
         );
     }
+    phase("enrollments");
     for row in sqlx::query(
         "SELECT d.user_ref, d.values_json FROM roster_demographics d
          JOIN roster_users u ON u.id = d.user_ref WHERE u.district_id = $1",
@@ -164,6 +174,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
             .demographics
             .insert(row.try_get("user_ref")?, serde_json::from_str(&json)?);
     }
+    phase("demographics");
     Ok(stored)
 }
 
@@ -175,6 +186,14 @@ pub async fn apply(
     plan: &Plan,
 ) -> anyhow::Result<()> {
     let now = now_millis();
+    let started = std::time::Instant::now();
+    let phase = |name: &str| {
+        tracing::debug!(
+            phase = name,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "apply"
+        )
+    };
     let mut tx = pool.begin().await?;
     let inserts: Vec<(&shared::records::UserRecord, &Vec<i64>)> = plan
         .users
@@ -229,6 +248,7 @@ pub async fn apply(
     )
     .await?;
 
+    phase("new users");
     for write in &plan.users {
         match write {
             UserWrite::Insert { .. } => {} // written above, many per statement
@@ -273,6 +293,7 @@ pub async fn apply(
             }
         }
     }
+    phase("user updates");
     for write in &plan.classes {
         match write {
             ClassWrite::Insert { class, school } => {
@@ -312,6 +333,7 @@ pub async fn apply(
         }
     }
 
+    phase("classes");
     // Users and classes now all exist: resolve keys to row ids.
     let mut user_refs: HashMap<String, i64> = HashMap::new();
     for row in sqlx::query("SELECT id, user_id FROM roster_users WHERE district_id = $1")
@@ -329,6 +351,7 @@ pub async fn apply(
     {
         class_refs.insert(row.try_get("class_id")?, row.try_get("id")?);
     }
+    phase("row ids");
     // Enrollments are most of an upload's rows: write them many per statement.
     let mut enrollments: Vec<(i64, i64, Option<i64>, i64)> =
         Vec::with_capacity(plan.enrollments.len());
@@ -370,6 +393,7 @@ pub async fn apply(
         &params,
     )
     .await?;
+    phase("enrollments");
     // Deactivated users and removed classes end all their enrollments.
     let ends = [
         (
@@ -416,6 +440,8 @@ pub async fn apply(
         &params,
     )
     .await?;
+    phase("demographics");
     tx.commit().await?;
+    phase("commit");
     Ok(())
 }
