@@ -79,6 +79,8 @@ async fn insert_many(
 
 /// The district's schools and roster.
 pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
+    let mut connection = pool.acquire().await?;
+    let sqlite = connection.backend_name() == "SQLite";
     let started = std::time::Instant::now();
     let phase = |name: &str| {
         tracing::debug!(
@@ -92,7 +94,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
         "SELECT id, school_id FROM schools WHERE district_id = $1 AND school_id IS NOT NULL",
     )
     .bind(district_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?
     {
         stored
@@ -105,7 +107,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
          JOIN roster_users u ON u.id = us.user_ref WHERE u.district_id = $1",
     )
     .bind(district_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?
     {
         schools_of
@@ -119,7 +121,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
          FROM roster_users WHERE district_id = $1 ORDER BY id",
     )
     .bind(district_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?
     {
         let id: i64 = row.try_get("id")?;
@@ -146,7 +148,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
         "SELECT id, class_id, school_ref, name, grade, display_name, active FROM roster_classes WHERE district_id = $1",
     )
     .bind(district_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?
     {
         stored.classes.push(StoredClass {
@@ -159,22 +161,38 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
             active: flag(row.try_get("active")?),
         });
     }
-    for row in sqlx::query(
-        "SELECT e.user_ref, e.class_ref, e.primary_teacher, e.active FROM roster_enrollments e
-         JOIN roster_classes c ON c.id = e.class_ref WHERE c.district_id = $1",
-    )
-    .bind(district_id)
-    .fetch_all(pool)
-    .await?
+    // One row per user with all their enrollments, `class:primary:active`
+    // joined by commas: a large roster has millions of enrollments, and
+    // each row fetched through the driver costs far more than its parsing.
+    let aggregate = if sqlite { "group_concat" } else { "string_agg" };
+    let statement = format!(
+        "SELECT e.user_ref, {aggregate}(CAST(e.class_ref AS TEXT) || ':' || CAST(COALESCE(e.primary_teacher, 2) AS TEXT)
+                || ':' || CAST(e.active AS TEXT), ',') AS list
+         FROM roster_enrollments e JOIN roster_classes c ON c.id = e.class_ref
+         WHERE c.district_id = $1 GROUP BY e.user_ref"
+    );
+    for row in sqlx::query(sqlx::AssertSqlSafe(statement))
+        .bind(district_id)
+        .fetch_all(&mut *connection)
+        .await?
     {
-        let primary: Option<i64> = row.try_get("primary_teacher")?;
-        stored.enrollments.insert(
-            (row.try_get("user_ref")?, row.try_get("class_ref")?),
-            StoredEnrollment {
-                primary_teacher: primary.map(flag),
-                active: flag(row.try_get("active")?),
-            },
-        );
+        let user_ref: i64 = row.try_get(0)?;
+        let list: String = row.try_get(1)?;
+        for item in list.split(',') {
+            let mut fields = item.split(':').map(str::parse::<i64>);
+            let (Some(Ok(class_ref)), Some(Ok(primary)), Some(Ok(active))) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                anyhow::bail!("stored enrollments of user {user_ref} do not read back");
+            };
+            stored.enrollments.insert(
+                (user_ref, class_ref),
+                StoredEnrollment {
+                    primary_teacher: (primary != 2).then_some(primary != 0),
+                    active: flag(active),
+                },
+            );
+        }
     }
     phase("enrollments");
     for row in sqlx::query(
@@ -182,7 +200,7 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
          JOIN roster_users u ON u.id = d.user_ref WHERE u.district_id = $1",
     )
     .bind(district_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?
     {
         let json: String = row.try_get("values_json")?;
@@ -312,21 +330,7 @@ pub async fn apply(
     phase("user updates");
     for write in &plan.classes {
         match write {
-            ClassWrite::Insert { class, school } => {
-                sqlx::query(
-                    "INSERT INTO roster_classes (district_id, class_id, school_ref, name, grade, display_name, active)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(district_id)
-                .bind(&*class.class_id)
-                .bind(school)
-                .bind(&class.name)
-                .bind(&*class.grade)
-                .bind(class.display_name.as_deref())
-                .bind(i64::from(!class.remove))
-                .execute(&mut *tx)
-                .await?;
-            }
+            ClassWrite::Insert { .. } => {} // written below, many per statement
             ClassWrite::Update { id, class, school } => {
                 sqlx::query(
                     "UPDATE roster_classes SET school_ref = $1, name = $2, grade = $3, display_name = $4, active = 1
@@ -349,32 +353,70 @@ pub async fn apply(
         }
     }
 
+    let mut params = Vec::new();
+    for write in &plan.classes {
+        if let ClassWrite::Insert { class, school } = write {
+            params.extend([
+                Param::Int(district_id),
+                Param::Text(&class.class_id),
+                Param::Int(*school),
+                Param::Text(&class.name),
+                Param::Text(&class.grade),
+                Param::OptText(class.display_name.as_deref()),
+                Param::Int(i64::from(!class.remove)),
+            ]);
+        }
+    }
+    let inserted = insert_many(
+        &mut tx,
+        "INSERT INTO roster_classes (district_id, class_id, school_ref, name, grade, display_name, active)",
+        "RETURNING id, class_id",
+        7,
+        &params,
+    )
+    .await?;
+    let mut new_class_refs: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
+    for row in &inserted {
+        new_class_refs.insert(row.try_get("class_id")?, row.try_get("id")?);
+    }
     phase("classes");
-    // Users and classes now all exist: resolve keys to row ids.
-    let mut user_refs: HashMap<String, i64> = HashMap::new();
-    for row in sqlx::query("SELECT id, user_id FROM roster_users WHERE district_id = $1")
-        .bind(district_id)
-        .fetch_all(&mut *tx)
-        .await?
-    {
-        user_refs.insert(row.try_get("user_id")?, row.try_get("id")?);
+    // Users and classes now all exist: their row ids are the stored ones,
+    // those of renamed users, and those the inserts returned.
+    let mut stored_user_refs: HashMap<&str, i64> = stored
+        .users
+        .iter()
+        .map(|u| (u.user_id.as_str(), u.id))
+        .collect();
+    for write in &plan.users {
+        if let UserWrite::Update { id, user, .. } = write {
+            stored_user_refs.insert(&user.user_id, *id);
+        }
     }
-    let mut class_refs: HashMap<String, i64> = HashMap::new();
-    for row in sqlx::query("SELECT id, class_id FROM roster_classes WHERE district_id = $1")
-        .bind(district_id)
-        .fetch_all(&mut *tx)
-        .await?
-    {
-        class_refs.insert(row.try_get("class_id")?, row.try_get("id")?);
-    }
+    let stored_class_refs: HashMap<&str, i64> = stored
+        .classes
+        .iter()
+        .map(|c| (c.class_id.as_str(), c.id))
+        .collect();
+    let user_ref = |key: &str| {
+        new_user_refs
+            .get(key)
+            .or_else(|| stored_user_refs.get(key))
+            .copied()
+    };
+    let class_ref = |key: &str| {
+        new_class_refs
+            .get(key)
+            .or_else(|| stored_class_refs.get(key))
+            .copied()
+    };
     phase("row ids");
     // Enrollments are most of an upload's rows: write them many per statement.
     let mut enrollments: Vec<(i64, i64, Option<i64>, i64)> =
         Vec::with_capacity(plan.enrollments.len());
     for enrollment in &plan.enrollments {
-        let (Some(&user_ref), Some(&class_ref)) = (
-            user_refs.get(&*enrollment.user_id),
-            class_refs.get(&*enrollment.class_id),
+        let (Some(user_ref), Some(class_ref)) = (
+            user_ref(&enrollment.user_id),
+            class_ref(&enrollment.class_id),
         ) else {
             anyhow::bail!(
                 "enrollment {}/{} names an unknown user or class",
@@ -411,20 +453,24 @@ pub async fn apply(
     .await?;
     phase("enrollments");
     // Deactivated users and removed classes end all their enrollments.
-    let ends = [
+    let ends: [(
+        &str,
+        &Vec<std::sync::Arc<str>>,
+        &(dyn Fn(&str) -> Option<i64> + Sync),
+    ); 2] = [
         (
             "UPDATE roster_enrollments SET active = 0 WHERE user_ref = $1",
             &plan.end_enrollments_of_users,
-            &user_refs,
+            &user_ref,
         ),
         (
             "UPDATE roster_enrollments SET active = 0 WHERE class_ref = $1",
             &plan.end_enrollments_of_classes,
-            &class_refs,
+            &class_ref,
         ),
     ];
-    for (statement, keys, refs) in ends {
-        for row_ref in keys.iter().filter_map(|key| refs.get(&**key)) {
+    for (statement, keys, row_ref_of) in ends {
+        for row_ref in keys.iter().filter_map(|key| row_ref_of(key)) {
             sqlx::query(statement)
                 .bind(row_ref)
                 .execute(&mut *tx)
@@ -433,11 +479,19 @@ pub async fn apply(
     }
     let mut demographics: Vec<(i64, String)> = Vec::new();
     for record in &plan.demographics {
-        let Some(&user_ref) = user_refs.get(&record.user_id) else {
+        let Some(user_ref) = user_ref(&record.user_id) else {
             continue;
         };
         // An omitted column changes nothing; a blank one clears the value.
         let before = stored.demographics.get(&user_ref);
+        if before.is_some_and(|before| {
+            record
+                .values
+                .iter()
+                .all(|(column, value)| before.get(column) == Some(value))
+        }) {
+            continue; // the same again: nothing to merge or write
+        }
         let mut values: BTreeMap<String, Option<String>> = before.cloned().unwrap_or_default();
         values.extend(record.values.clone());
         if before != Some(&values) {
