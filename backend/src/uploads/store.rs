@@ -212,6 +212,9 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
     Ok(stored)
 }
 
+/// Finds the row id of a user or class key.
+type RowRefOf<'a> = &'a (dyn Fn(&str) -> Option<i64> + Sync);
+
 /// Applies a plan in one transaction: all of it, or nothing.
 pub async fn apply(
     pool: &AnyPool,
@@ -453,11 +456,7 @@ pub async fn apply(
     .await?;
     phase("enrollments");
     // Deactivated users and removed classes end all their enrollments.
-    let ends: [(
-        &str,
-        &Vec<std::sync::Arc<str>>,
-        &(dyn Fn(&str) -> Option<i64> + Sync),
-    ); 2] = [
+    let ends: [(&str, &Vec<std::sync::Arc<str>>, RowRefOf); 2] = [
         (
             "UPDATE roster_enrollments SET active = 0 WHERE user_ref = $1",
             &plan.end_enrollments_of_users,
