@@ -253,10 +253,14 @@ pub async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
         "RosterGate is running at http://{}/ (Ctrl-C stops it)",
         listener.local_addr()?
     );
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The client's address, for the sign-in limit per IP address.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
