@@ -3,15 +3,19 @@
 //! A session is a random token in an HttpOnly, SameSite=Strict cookie; the
 //! database keeps only its hash. Every state-changing request must also carry
 //! the session's CSRF token in the `X-CSRF-Token` header. Failed sign-ins are
-//! limited per email address.
+//! limited per email address and per client IP address (when the server
+//! knows it: `serve` records it; requests made in process may have none).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
+use axum::http::Extensions;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,6 +34,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 const SESSION_SECONDS: i64 = 12 * 60 * 60;
 /// Failed sign-ins allowed per email address within the window.
 const MAX_FAILURES: usize = 5;
+/// Failed sign-ins allowed per client IP address within the window, over
+/// all email addresses: one machine trying many accounts. Higher than per
+/// address, since a school's staff may share one address behind NAT.
+const MAX_FAILURES_PER_IP: usize = 20;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Verified when the email is unknown, so both cases take as long.
 fn dummy_hash() -> &'static str {
@@ -150,10 +158,19 @@ fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
 
 async fn sign_in(
     State(state): State<AppState>,
+    extensions: Extensions,
     Json(request): Json<SignIn>,
 ) -> ApiResult<Response> {
     let email = request.email.trim().to_lowercase();
-    if state.sign_in_limiter.recent(&email) >= MAX_FAILURES {
+    // Keys of one map: an email address cannot start with "ip ".
+    let ip = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| format!("ip {}", address.ip()));
+    if state.sign_in_limiter.recent(&email) >= MAX_FAILURES
+        || ip
+            .as_deref()
+            .is_some_and(|ip| state.sign_in_limiter.recent(ip) >= MAX_FAILURES_PER_IP)
+    {
         return Err(ApiError::TooManyRequests);
     }
     let row = sqlx::query("SELECT id, password_hash FROM admins WHERE email = $1")
@@ -174,6 +191,9 @@ async fn sign_in(
     };
     let Some(admin_id) = admin_id else {
         state.sign_in_limiter.record_failure(&email);
+        if let Some(ip) = &ip {
+            state.sign_in_limiter.record_failure(ip);
+        }
         return Err(ApiError::SignInFailed);
     };
     state.sign_in_limiter.clear(&email);

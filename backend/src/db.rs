@@ -66,6 +66,24 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         // SQLite takes one writer at a time; more connections only wait.
         .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // A write-ahead log: readers do not wait for the writer,
+                    // and a commit appends instead of rewriting pages twice.
+                    // With it, NORMAL syncs at checkpoints, not every commit:
+                    // still consistent after a crash, and the last commits
+                    // may only be lost on a power cut. Waits for the writer
+                    // instead of failing at once.
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+                    )
+                    .execute(connection)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&url)))?;

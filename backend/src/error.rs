@@ -130,7 +130,7 @@ impl IntoResponse for ApiError {
                 "Too many sign-in attempts; wait a few minutes and try again.".to_string(),
             ),
             ApiError::Internal(error) => {
-                eprintln!("rostergate: internal error: {error:#}");
+                tracing::error!("internal error: {error:#}");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

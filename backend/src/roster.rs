@@ -128,20 +128,37 @@ fn search_pattern(q: Option<&str>) -> Option<String> {
         .map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")))
 }
 
+/// The school IDs of the district's users: of `only` these user rows (a
+/// page), or of every user (a download).
 async fn schools_of_users(
     pool: &AnyPool,
     district_id: i64,
+    only: Option<&[i64]>,
 ) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in sqlx::query(
+    let mut statement = String::from(
         "SELECT us.user_ref, s.school_id FROM roster_user_schools us JOIN schools s ON s.id = us.school_ref
-         WHERE s.district_id = $1 ORDER BY s.school_id",
-    )
-    .bind(district_id)
-    .fetch_all(pool)
-    .await?
-    {
-        out.entry(row.try_get("user_ref")?).or_default().push(row.try_get("school_id")?);
+         WHERE s.district_id = $1",
+    );
+    if let Some(refs) = only {
+        if refs.is_empty() {
+            return Ok(out);
+        }
+        let placeholders: Vec<String> = (2..refs.len() + 2).map(|n| format!("${n}")).collect();
+        statement.push_str(&format!(
+            " AND us.user_ref IN ({})",
+            placeholders.join(", ")
+        ));
+    }
+    statement.push_str(" ORDER BY s.school_id");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement)).bind(district_id);
+    for user_ref in only.unwrap_or_default() {
+        query = query.bind(*user_ref);
+    }
+    for row in query.fetch_all(pool).await? {
+        out.entry(row.try_get("user_ref")?)
+            .or_default()
+            .push(row.try_get("school_id")?);
     }
     Ok(out)
 }
@@ -176,7 +193,11 @@ async fn list_users(
     .bind(offset)
     .fetch_all(&state.pool)
     .await?;
-    let mut schools = schools_of_users(&state.pool, district_id).await?;
+    let refs = rows
+        .iter()
+        .map(|row| row.try_get::<i64, _>("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut schools = schools_of_users(&state.pool, district_id, Some(&refs)).await?;
     let items = rows
         .iter()
         .map(|row| {
@@ -393,7 +414,7 @@ pub async fn stored_records(
     school: Option<&str>,
 ) -> anyhow::Result<Records> {
     let mut records = Records::default();
-    let schools = schools_of_users(pool, district_id).await?;
+    let schools = schools_of_users(pool, district_id, None).await?;
     let mut users_by_ref: HashMap<i64, usize> = HashMap::new();
     for row in sqlx::query(
         "SELECT id, user_id, role, first_name, last_name, email, grade, district_user_id, state_id

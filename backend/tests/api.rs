@@ -513,3 +513,55 @@ async fn openapi_lists_every_route() {
     }
     db.close().await;
 }
+
+/// Failed sign-ins are limited per client IP address too, over all email
+/// addresses; another address is not affected.
+#[tokio::test]
+async fn sign_in_limit_per_client_address() {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    for db in databases("sign_in_ip").await {
+        let b = db.backend;
+        let district = ensure_district(&db.pool, "North").await.unwrap();
+        create_admin(&db.pool, district, "ada@north.org", "right", BOTH)
+            .await
+            .unwrap();
+        let app = router(&db.pool);
+        let attempt = |ip: [u8; 4], email: String, password: &str| {
+            let mut request = Request::post("/api/auth/sign-in")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"email": email, "password": password}).to_string(),
+                ))
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(std::net::SocketAddr::from((ip, 4000))));
+            app.clone().oneshot(request)
+        };
+        let attacker = [10, 0, 0, 7];
+        // 20 failures, each on another address: no single address reaches its limit.
+        for n in 0..20 {
+            let response = attempt(attacker, format!("guess{n}@north.org"), "x")
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{b}: {n}");
+        }
+        let response = attempt(attacker, "ada@north.org".into(), "right")
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{b}: that client is held back"
+        );
+        let response = attempt([10, 0, 0, 8], "ada@north.org".into(), "right")
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{b}: others are not");
+        db.close().await;
+    }
+}

@@ -252,6 +252,29 @@ async fn staged_refusals_and_limits() {
         create_admin(&db.pool, other_district, "cy@oak.org", "pw", BOTH)
             .await
             .unwrap();
+        let enrol_only = backend::accounts::Permissions {
+            system_access: false,
+            enrollment_access: true,
+        };
+        create_admin(&db.pool, district, "dee@maple.org", "pw", enrol_only)
+            .await
+            .unwrap();
+        let mut dee = Client::new(client.app.clone());
+        assert_eq!(dee.sign_in("dee@maple.org", "pw").await, StatusCode::OK);
+        let mut anonymous = Client::new(client.app.clone());
+        for (who, expected) in [
+            (&mut dee, StatusCode::FORBIDDEN),
+            (&mut anonymous, StatusCode::UNAUTHORIZED),
+        ] {
+            let (status, _) = who
+                .send(
+                    Method::POST,
+                    "/api/uploads/staged",
+                    Some(json!({"fileName": "u.csv", "mode": "upsert"})),
+                )
+                .await;
+            assert_eq!(status, expected, "{b}");
+        }
         let mut bea = Client::new(client.app.clone());
         assert_eq!(bea.sign_in("bea@maple.org", "pw").await, StatusCode::OK);
         let mut cy = Client::new(client.app.clone());

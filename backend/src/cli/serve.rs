@@ -2,7 +2,7 @@
 //! first start, and run the web app.
 
 use super::ServeArgs;
-use crate::server::{serve, AppState, Config};
+use crate::server::{init_logging, serve, AppState, Config};
 use crate::{db, demo};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
@@ -11,6 +11,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         public: args.public.clone(),
         secure_cookies: args.secure_cookies,
     };
+    init_logging();
     tokio::runtime::Runtime::new()?.block_on(async {
         let pool = db::connect(&args.database.url).await?;
         if args.demo || demo::database_is_empty(&pool).await? {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::extract::MatchedPath;
 use axum::http::Method;
 use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
@@ -12,6 +13,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::AnyPool;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 
 use crate::auth::{self, SignInLimiter};
 use crate::uploads::staged::StagedUploads;
@@ -202,6 +206,17 @@ async fn health() -> Json<Health> {
     })
 }
 
+/// Logs go to standard error; `RUST_LOG` chooses what (default: info, with
+/// the database driver's statement logging only for warnings).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// The whole app as a router, so tests can call it in process.
 pub fn app(state: AppState) -> Router {
     let index = state.config.dist.join("index.html");
@@ -209,7 +224,28 @@ pub fn app(state: AppState) -> Router {
     for route in api_routes() {
         api = api.route(route.path, route.handler);
     }
-    api.with_state(state.clone())
+    // One line per API request: method, route template (never the concrete
+    // path or query, which may carry IDs or searched names), status, latency.
+    let request_log = TraceLayer::new_for_http()
+        .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str)
+                .unwrap_or("unmatched");
+            tracing::info_span!("request", method = %request.method(), route)
+        })
+        .on_request(())
+        .on_body_chunk(())
+        .on_eos(())
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Millis),
+        )
+        .on_failure(DefaultOnFailure::new().latency_unit(LatencyUnit::Millis));
+    api.layer(request_log)
+        .with_state(state.clone())
         .nest_service("/public", ServeDir::new(&state.config.public))
         // The app's own routes all load index.html; Leptos routes in the browser.
         .fallback_service(ServeDir::new(&state.config.dist).fallback(ServeFile::new(index)))
@@ -230,14 +266,18 @@ pub async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-    eprintln!(
+    tracing::info!(
         "RosterGate is running at http://{}/ (Ctrl-C stops it)",
         listener.local_addr()?
     );
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The client's address, for the sign-in limit per IP address.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod staged;
 pub mod store;
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, Method};
@@ -230,8 +231,17 @@ pub(crate) async fn preview_records(
     mode: Mode,
     page: ChangesPage,
 ) -> ApiResult<UploadReport> {
+    let started = Instant::now();
     let stored = store::load(&state.pool, current.admin.district_id).await?;
+    let loaded = started.elapsed();
     let plan = reconcile::plan(&stored, records, mode);
+    tracing::info!(
+        district = current.admin.district_id,
+        rows = records.enrollments.len() + records.users.len(),
+        load_ms = loaded.as_millis() as u64,
+        plan_ms = (started.elapsed() - loaded).as_millis() as u64,
+        "upload previewed"
+    );
     Ok(report_of(plan, page, None))
 }
 
@@ -245,8 +255,11 @@ pub(crate) async fn commit_records(
     confirm: bool,
     page: ChangesPage,
 ) -> ApiResult<UploadReport> {
+    let started = Instant::now();
     let stored = store::load(&state.pool, current.admin.district_id).await?;
+    let loaded = started.elapsed();
     let plan = reconcile::plan(&stored, records, submission.mode);
+    let planned = started.elapsed();
     if let (Some(hold), false) = (&plan.hold, confirm) {
         return Err(ApiError::conflict(
             "safety-hold",
@@ -254,6 +267,14 @@ pub(crate) async fn commit_records(
         ));
     }
     store::apply(&state.pool, current.admin.district_id, &stored, &plan).await?;
+    tracing::info!(
+        district = current.admin.district_id,
+        rows = records.enrollments.len() + records.users.len(),
+        load_ms = loaded.as_millis() as u64,
+        plan_ms = (planned - loaded).as_millis() as u64,
+        apply_ms = (started.elapsed() - planned).as_millis() as u64,
+        "upload committed"
+    );
     let findings: Vec<ServerFinding> = plan.findings.iter().map(ServerFinding::from).collect();
     let row = sqlx::query(
         "INSERT INTO uploads (district_id, admin_id, file_name, mode, status, created_at, counts_json, findings_json)

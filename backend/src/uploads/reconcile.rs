@@ -54,8 +54,9 @@ pub struct Stored {
     pub classes: Vec<StoredClass>,
     /// (user row id, class row id) → enrollment.
     pub enrollments: HashMap<(i64, i64), StoredEnrollment>,
-    /// user row id → demographics values.
-    pub demographics: HashMap<i64, BTreeMap<String, Option<String>>>,
+    /// user row id → demographics values, as stored: the JSON of a map
+    /// from column to value (parsed only when an upload changes them).
+    pub demographics: HashMap<i64, String>,
 }
 
 /// How an upload treats what it does not list.
