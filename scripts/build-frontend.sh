@@ -17,3 +17,6 @@ for tool in trunk wasm-bindgen wasm-opt; do
 done
 
 trunk build --release "$@"
+# The <roster-validator> web component (frontend/widget/), after the app,
+# whose build empties dist/: fixed file names, since portals link them.
+trunk build --release --filehash false --dist dist/widget --public-url /widget/ frontend/widget/index.html

@@ -1,0 +1,73 @@
+// <roster-validator>: RosterGate's validator as a web component.
+//
+//   <script type="module" src="https://rostergate.example.org/widget/roster-validator.js"></script>
+//   <roster-validator schools="0001,0002"></roster-validator>                      (validate only)
+//   <roster-validator endpoint="https://rostergate.example.org" token="…"></roster-validator>
+//
+// Files are validated in a Web Worker with the WebAssembly build of
+// RosterGate's schema crate. Without `endpoint` nothing leaves the page;
+// with it, only the clean records of a file are sent, with the embed token.
+// Events (no personal values in roster-validated): roster-validated,
+// roster-processed, roster-error.
+import init, { mount_validator } from './roster-widget.js';
+
+const base = new URL('./', import.meta.url);
+const workerUrl = new URL('validator-worker_loader.js', base).href;
+const ready = init({ module_or_path: new URL('roster-widget_bg.wasm', base) });
+
+class RosterValidatorElement extends HTMLElement {
+  async connectedCallback() {
+    if (this.shadowRoot) return;
+    const root = this.attachShadow({ mode: 'open' });
+    const style = document.createElement('link');
+    style.rel = 'stylesheet';
+    style.href = new URL('roster-validator.css', base).href;
+    const container = document.createElement('div');
+    container.className = 'roster-validator';
+    container.setAttribute('part', 'container');
+    root.append(style, container);
+    await ready;
+    mount_validator(container, this, workerUrl);
+  }
+}
+
+/** Starts a worker from this folder, whatever the page's origin. */
+function startWorker() {
+  const source = `import ${JSON.stringify(workerUrl)};`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  return new Worker(url, { type: 'module' });
+}
+
+export const RosterValidator = {
+  /**
+   * Validates a users.csv (and optionally its demographics.csv) in a worker
+   * and resolves to the report `rostergate validate --format json` prints:
+   * { valid, findings: [{ code, severity, file, row, column, message, howToFix }], stats }.
+   */
+  validate(users, { demographics = null, schools = null } = {}) {
+    return new Promise((resolve, reject) => {
+      const worker = startWorker();
+      const request = { json: JSON.stringify({ kind: 'validate', knownSchoolIds: schools, fullReport: true }), users };
+      if (demographics) request.demographics = demographics;
+      worker.onmessage = ({ data }) => {
+        const message = JSON.parse(data.json);
+        if (message.kind === 'ready') {
+          worker.postMessage(request);
+        } else if (message.kind === 'report') {
+          delete message.kind;
+          worker.terminate();
+          resolve(message);
+        } else if (message.kind === 'failed') {
+          worker.terminate();
+          reject(new Error(message.message));
+        }
+      };
+      worker.onerror = (event) => { worker.terminate(); reject(new Error(event.message || 'the validator stopped')); };
+    });
+  },
+};
+
+if (!customElements.get('roster-validator')) {
+  customElements.define('roster-validator', RosterValidatorElement);
+}
+globalThis.RosterValidator ??= RosterValidator;
