@@ -279,6 +279,19 @@ async fn stored_data_checks_and_refusals() {
             .clone();
         mover.user_id = "T-NEW".into();
         mover.email = "t-new@x.org".into();
+        (mover.district_id, mover.state_id) = (None, None);
+        // A secondary ID a stored user (not in this file) already has.
+        let mut copycat = records
+            .users
+            .iter()
+            .rev()
+            .find(|u| u.role == shared::records::Role::Student && u.state_id.is_some())
+            .unwrap()
+            .clone();
+        copycat.user_id = "DUP-1".into();
+        copycat.email = "dup-1@x.org".into();
+        copycat.first_name = "Copy".into();
+        copycat.district_id = None;
         mover.school_ids = vec![moved.school_id.clone()];
         next.enrollments = vec![shared::records::EnrollmentRecord {
             user_id: mover.user_id.clone(),
@@ -286,7 +299,7 @@ async fn stored_data_checks_and_refusals() {
             primary_teacher: Some(true),
             remove: false,
         }];
-        next.users = vec![teacher, thief, corrected, zeros, mover];
+        next.users = vec![teacher, thief, corrected, zeros, mover, copycat];
         next.classes = vec![moved];
         let (status, report) = upload(&mut client, "preview", &next, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{b}: {report}");
@@ -307,6 +320,7 @@ async fn stored_data_checks_and_refusals() {
                 "class-school-mismatch".to_string(),
                 records.classes[0].class_id.to_string(),
             ),
+            ("duplicate-secondary-id".into(), "DUP-1".into()),
             ("email-in-use".into(), "X-999".into()),
             ("identifier-corrected".into(), "NEW-7".into()),
             (

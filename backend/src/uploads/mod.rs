@@ -89,18 +89,8 @@ pub struct ChangesPage {
 pub struct CommitRequest {
     #[serde(default)]
     pub confirm: bool,
-    #[serde(default)]
-    pub changes_offset: usize,
-    pub changes_limit: Option<usize>,
-}
-
-impl CommitRequest {
-    pub fn page(&self) -> ChangesPage {
-        ChangesPage {
-            changes_offset: self.changes_offset,
-            changes_limit: self.changes_limit,
-        }
-    }
+    #[serde(flatten)]
+    pub page: ChangesPage,
 }
 
 /// A finding against stored data: which record (`key`: its userId or
@@ -223,14 +213,13 @@ fn report_of(plan: reconcile::Plan, page: ChangesPage, upload_id: Option<i64>) -
     }
 }
 
-/// What processing accepted records would change (writes nothing).
-pub(crate) async fn preview_records(
+/// The stored roster, and the plan of accepted records against it.
+async fn plan_against_stored(
     state: &AppState,
     current: &CurrentAdmin,
     records: &Records,
     mode: Mode,
-    page: ChangesPage,
-) -> ApiResult<UploadReport> {
+) -> ApiResult<(reconcile::Stored, reconcile::Plan)> {
     let started = Instant::now();
     let stored = store::load(&state.pool, current.admin.district_id).await?;
     let loaded = started.elapsed();
@@ -240,8 +229,20 @@ pub(crate) async fn preview_records(
         rows = records.enrollments.len() + records.users.len(),
         load_ms = loaded.as_millis() as u64,
         plan_ms = (started.elapsed() - loaded).as_millis() as u64,
-        "upload previewed"
+        "upload planned"
     );
+    Ok((stored, plan))
+}
+
+/// What processing accepted records would change (writes nothing).
+pub(crate) async fn preview_records(
+    state: &AppState,
+    current: &CurrentAdmin,
+    records: &Records,
+    mode: Mode,
+    page: ChangesPage,
+) -> ApiResult<UploadReport> {
+    let (_, plan) = plan_against_stored(state, current, records, mode).await?;
     Ok(report_of(plan, page, None))
 }
 
@@ -255,24 +256,18 @@ pub(crate) async fn commit_records(
     confirm: bool,
     page: ChangesPage,
 ) -> ApiResult<UploadReport> {
-    let started = Instant::now();
-    let stored = store::load(&state.pool, current.admin.district_id).await?;
-    let loaded = started.elapsed();
-    let plan = reconcile::plan(&stored, records, submission.mode);
-    let planned = started.elapsed();
+    let (stored, plan) = plan_against_stored(state, current, records, submission.mode).await?;
     if let (Some(hold), false) = (&plan.hold, confirm) {
         return Err(ApiError::conflict(
             "safety-hold",
             format!("Confirm to go ahead: {}.", hold.reasons.join("; ")),
         ));
     }
+    let started = Instant::now();
     store::apply(&state.pool, current.admin.district_id, &stored, &plan).await?;
     tracing::info!(
         district = current.admin.district_id,
-        rows = records.enrollments.len() + records.users.len(),
-        load_ms = loaded.as_millis() as u64,
-        plan_ms = (planned - loaded).as_millis() as u64,
-        apply_ms = (started.elapsed() - planned).as_millis() as u64,
+        apply_ms = started.elapsed().as_millis() as u64,
         "upload committed"
     );
     let findings: Vec<ServerFinding> = plan.findings.iter().map(ServerFinding::from).collect();

@@ -328,6 +328,16 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
         .iter()
         .map(|u| (leading_zeros_stripped(&u.user_id), u))
         .collect();
+    // Secondary IDs of stored users: a new value must not be another's.
+    let users_by_secondary = |id: fn(&StoredUser) -> Option<&str>| -> HashMap<&str, &StoredUser> {
+        stored
+            .users
+            .iter()
+            .filter_map(|u| Some((id(u)?, u)))
+            .collect()
+    };
+    let users_by_district_id = users_by_secondary(|u| u.district_id.as_deref());
+    let users_by_state_id = users_by_secondary(|u| u.state_id.as_deref());
     let classes_by_id: HashMap<&str, &StoredClass> = stored
         .classes
         .iter()
@@ -440,6 +450,33 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
             },
             (None, Some(_)) => None,
         };
+        // A userDistrictId or userStateId that a stored user who is not in
+        // this file already has (within one file the validator checks it).
+        let error = error.or_else(|| {
+            let target = existing.or(corrected).map(|u| u.id);
+            [
+                (
+                    "userDistrictId",
+                    user.district_id.as_deref(),
+                    &users_by_district_id,
+                ),
+                ("userStateId", user.state_id.as_deref(), &users_by_state_id),
+            ]
+            .into_iter()
+            .find_map(|(column, value, by_value)| {
+                let other = by_value.get(value?)?;
+                (Some(other.id) != target && !listed_users.contains(other.user_id.as_str())).then(
+                    || {
+                        stored_finding(
+                            IssueCode::DuplicateSecondaryId,
+                            column,
+                            &user.user_id,
+                            format!(" (userId {})", other.user_id),
+                        )
+                    },
+                )
+            })
+        });
         if let Some(finding) = error {
             plan.findings.push(finding);
             failed_users.insert(&user.user_id);

@@ -440,7 +440,7 @@ async fn commit(
         records,
         &staged.submission,
         request.confirm,
-        request.page(),
+        request.page,
     )
     .await?;
     // Committed: the upload is done (the history keeps its report).
