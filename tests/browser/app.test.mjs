@@ -255,3 +255,51 @@ test('the worker keeps the page responsive: a large file can be cancelled while 
   assert.deepEqual(stages.filter((s) => s !== 'reading'), ['cancelled'], stages.join(' → '));
   await page.context().close();
 });
+
+test('a demographics.csv alone is refused with a message, and nothing is checked', async () => {
+  const { page } = await newPage(browser);
+  await signIn(page, server);
+  await page.getByLabel('demographics.csv', { exact: true }).setInputFiles(fixture('clean', 'demographics.csv'));
+  await page.locator('.status', { hasText: 'choose the users.csv too' }).waitFor();
+  assert.equal(await page.locator('.status').getAttribute('data-stage'), 'idle');
+  await page.context().close();
+});
+
+test("an admin edits a student's names and email; a bad email is refused with the file's rule", async () => {
+  const { page } = await newPage(browser);
+  await signIn(page, server);
+  await page.getByRole('link', { name: 'Students' }).click();
+  await page.getByLabel('Search').fill('BT-S1');
+  await page.getByLabel('Search').press('Enter');
+  const row = page.locator('table.roster tbody tr', { hasText: 'BT-S1' });
+  await row.waitFor();
+  await row.getByRole('button', { name: /^Edit / }).click();
+  await page.getByLabel('Email').fill('not-an-email');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.edit-user .form-problem', { hasText: /./ }).waitFor();
+  await page.getByLabel('First name').fill('Benedict');
+  await page.getByLabel('Email').fill('benedict.ortiz@maplevalley.example.org');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('table.roster tbody tr', { hasText: 'Benedict Ortiz' }).waitFor();
+  assert.match(await page.locator('table.roster tbody tr', { hasText: 'BT-S1' }).textContent(), /benedict\.ortiz@/);
+  await page.context().close();
+});
+
+// Last: it closes the activation gate for the district.
+test('a school without an ID closes batch upload: the upload box says why and which school', async () => {
+  const { page } = await newPage(browser);
+  await signIn(page, server);
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  await page.getByRole('button', { name: 'Add a school' }).click();
+  await page.getByLabel('Name').fill('Riverside Annex');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.gate-closed', { hasText: 'Riverside Annex' }).waitFor();
+  await page.getByRole('link', { name: 'Upload' }).click();
+  const reason = page.locator('.validator .gate-closed');
+  await reason.waitFor();
+  assert.match(await reason.textContent(), /Riverside Annex/);
+  assert.equal(await page.getByLabel('users.csv', { exact: true }).isDisabled(), true);
+  assert.equal(await page.locator('.drop-zone').getAttribute('aria-disabled'), 'true');
+  await shot(page, 'upload-gate-closed');
+  await page.context().close();
+});

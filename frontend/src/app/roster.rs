@@ -237,7 +237,9 @@ fn EditUser(user: RosterUser, on_done: Callback<bool>) -> impl IntoView {
         });
     };
     view! {
-        <form class="edit-user" on:submit=save aria-label=format!("Edit {}", user.user_id)>
+        // novalidate: the server checks with the file's own rules and says
+        // what is wrong, the same way for every field.
+        <form class="edit-user" novalidate=true on:submit=save aria-label=format!("Edit {}", user.user_id)>
             <h2>{format!("Edit {}", user.user_id)}</h2>
             <div class="field"><label for="edit-first">"First name"</label>
                 <input id="edit-first" prop:value=move || first.get() on:input=move |ev| first.set(event_target_value(&ev)) /></div>
