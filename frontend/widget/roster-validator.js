@@ -12,7 +12,8 @@
 import init, { mount_validator } from './roster-widget.js';
 
 const base = new URL('./', import.meta.url);
-const workerUrl = new URL('validator-worker_loader.js', base).href;
+// The worker runs the same wasm module (one download).
+const workerUrl = new URL('roster-worker.js', base).href;
 const ready = init({ module_or_path: new URL('roster-widget_bg.wasm', base) });
 
 class RosterValidatorElement extends HTMLElement {

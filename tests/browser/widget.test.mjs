@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import {
   root, bin, fixture, screenshots, startServer, launchBrowser, newPage, tempDir, USERS_HEADER,
@@ -193,4 +194,17 @@ test("the host page's styles do not reach inside the component; its custom prope
   assert.notEqual(plain.zone.display, 'none');
   // The portal sets --roster-validator-accent: #6c3483 on the element.
   assert.equal(plain.zone.border, 'rgb(108, 52, 131)');
+});
+
+test('the component fits its size budget: at most 300 KB gzipped for the JS and wasm together', () => {
+  const dir = join(root, 'dist/widget');
+  const files = ['roster-validator.js', 'roster-worker.js', 'roster-widget.js', 'roster-widget_bg.wasm'];
+  const snippets = join(dir, 'snippets');
+  for (const folder of readdirSync(snippets)) {
+    for (const file of readdirSync(join(snippets, folder))) files.push(join('snippets', folder, file));
+  }
+  const sizes = Object.fromEntries(files.map((file) => [file, gzipSync(readFileSync(join(dir, file)), { level: 9 }).length]));
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  console.log(`widget bundle, gzip: ${total} bytes`, sizes);
+  assert.ok(total <= 300_000, `${total} bytes: ${JSON.stringify(sizes)}`);
 });

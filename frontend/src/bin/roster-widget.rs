@@ -1,6 +1,7 @@
 //! The `<roster-validator>` web component's wasm. `roster-validator.js`
 //! (frontend/widget/) defines the element and calls `mount_validator` with
-//! a container in the element's shadow root. The UI is the app's own
+//! a container in the element's shadow root; `roster-worker.js` runs the
+//! validation worker from the same module. The UI is the app's own
 //! validator and processing components; nothing here knows the app.
 
 use std::sync::Arc;
@@ -16,6 +17,13 @@ use web_sys::HtmlElement;
 
 fn main() {
     console_error_panic_hook::set_once();
+}
+
+/// The same wasm also runs the component's validation worker
+/// (`roster-worker.js`), so a portal downloads one module, not two.
+#[wasm_bindgen]
+pub fn run_worker() {
+    frontend::worker::run();
 }
 
 /// Fires `name` on the element, with `detail` (crossing the shadow root).
