@@ -285,6 +285,26 @@ test("an admin edits a student's names and email; a bad email is refused with th
   await page.context().close();
 });
 
+test('an admin creates an embed token on the Organizations page, sees it once, and revokes it', async () => {
+  const { page } = await newPage(browser);
+  await signIn(page, server);
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  await page.getByLabel('Label').fill('Partner portal');
+  await page.getByLabel('Expires in (days)').fill('30');
+  await page.getByLabel('Allowed origins (one per line)').fill('https://portal.example.org');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = page.locator('.new-token code.token');
+  await token.waitFor();
+  assert.match(await token.textContent(), /^\S{20,}$/);
+  const row = page.locator('.embed-tokens tbody tr', { hasText: 'Partner portal' });
+  await row.locator('td[data-status="active"]').waitFor();
+  assert.match(await row.textContent(), /https:\/\/portal\.example\.org/);
+  await shot(page, 'organizations-embed-token');
+  await row.getByRole('button', { name: 'Revoke Partner portal' }).click();
+  await row.locator('td[data-status="revoked"]').waitFor();
+  await page.context().close();
+});
+
 // Last: it closes the activation gate for the district.
 test('a school without an ID closes batch upload: the upload box says why and which school', async () => {
   const { page } = await newPage(browser);

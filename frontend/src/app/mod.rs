@@ -1,5 +1,6 @@
 //! The app: sign-in, the layout with its navigation, and the pages.
 
+mod embed;
 mod history;
 mod orgs;
 mod roster;

@@ -70,6 +70,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                 </table>
             }.into_any(),
         })}
+        <super::embed::EmbedTokens />
     }
 }
 
