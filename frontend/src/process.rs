@@ -14,6 +14,9 @@ use crate::upload_report::UploadReportView;
 use crate::upload_types::{StagedUpload, UploadReport};
 use crate::validator_ui::{Sending, ValidationSession};
 
+/// Changes fetched per page of the preview (the server's default page).
+const CHANGES_PAGE: usize = 200;
+
 /// Where processing stands.
 #[derive(Debug, Clone, PartialEq)]
 enum Processing {
@@ -132,6 +135,24 @@ pub fn Process(
         });
     };
 
+    // The preview lists changes a page at a time; the next page is appended.
+    let more_changes = move |staged_id: String, offset: usize| {
+        spawn_local(async move {
+            let path = format!("/api/uploads/staged/{staged_id}/preview");
+            let body = serde_json::json!({ "changesOffset": offset, "changesLimit": CHANGES_PAGE });
+            match api::request_to::<UploadReport>(&target.get_value(), "POST", &path, Some(&body))
+                .await
+            {
+                Ok(page) => processing.update(|state| {
+                    if let Processing::Preview { report, .. } = state {
+                        report.changes.extend(page.changes);
+                    }
+                }),
+                Err(failure) => refused(failure),
+            }
+        });
+    };
+
     let commit = move |staged_id: String, confirm: bool| {
         processing.set(Processing::Committing);
         spawn_local(async move {
@@ -194,13 +215,25 @@ pub fn Process(
                     Processing::Preview { staged_id, report } => {
                         let hold = report.hold.clone();
                         let needs_confirm = hold.is_some();
+                        let shown = report.changes.len();
+                        let more = (shown < report.changes_total).then(|| {
+                            let staged_id = staged_id.clone();
+                            view! {
+                                <button type="button" class="secondary"
+                                    on:click=move |_| more_changes(staged_id.clone(), shown)>
+                                    "Show more changes"
+                                </button>
+                            }
+                        });
                         view! {
                             <UploadReportView report=report.clone() link_findings_csv=with_session />
+                            {more}
                             {hold.map(|hold| view! {
                                 <div class="hold" role="alert">
                                     <p><strong>"Safety hold: "</strong>{hold.reasons.join("; ")}</p>
                                     <label class="checkbox">
-                                        <input type="checkbox" on:change=move |ev| confirmed_hold.set(event_target_checked(&ev)) />
+                                        <input type="checkbox" prop:checked=move || confirmed_hold.get()
+                                            on:change=move |ev| confirmed_hold.set(event_target_checked(&ev)) />
                                         " I have checked the removals and want to apply them"
                                     </label>
                                 </div>

@@ -305,6 +305,23 @@ test('an admin creates an embed token on the Organizations page, sees it once, a
   await page.context().close();
 });
 
+test('a preview with many changes lists them a page at a time', async () => {
+  // A larger sample of the same district: many of the demo's students change.
+  const dir = sample(22000);
+  const { page } = await newPage(browser);
+  await signIn(page, server);
+  await chooseFiles(page, join(dir, 'users.csv'));
+  await verdict(page);
+  await page.getByRole('button', { name: 'Process file' }).click();
+  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
+  const summary = page.locator('details.changes > summary');
+  assert.match(await summary.textContent(), /\(200 of [\d,]+\)/);
+  await page.getByRole('button', { name: 'Show more changes' }).click();
+  await page.locator('details.changes > summary', { hasText: '(400 of' }).waitFor();
+  assert.equal(await page.locator('details.changes > ul > li').count(), 400);
+  await page.context().close();
+});
+
 // Last: it closes the activation gate for the district.
 test('a school without an ID closes batch upload: the upload box says why and which school', async () => {
   const { page } = await newPage(browser);
