@@ -52,7 +52,12 @@ pub(crate) fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// Remembers recent failed sign-ins per email address.
+/// Keys held before the limiter forgets those without a recent failure.
+const SWEEP_AT_KEYS: usize = 1024;
+
+/// Remembers recent failed sign-ins per email address (and per client IP).
+/// Only keys with a failure inside the window are kept, so sign-ins with
+/// ever new addresses cannot grow it without bound.
 #[derive(Debug, Default)]
 pub struct SignInLimiter {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
@@ -61,13 +66,21 @@ pub struct SignInLimiter {
 impl SignInLimiter {
     fn recent(&self, email: &str) -> usize {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let list = failures.entry(email.to_string()).or_default();
+        let Some(list) = failures.get_mut(email) else {
+            return 0;
+        };
         list.retain(|t| t.elapsed() < FAILURE_WINDOW);
         list.len()
     }
 
     fn record_failure(&self, email: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= SWEEP_AT_KEYS {
+            failures.retain(|_, list| {
+                list.retain(|t| t.elapsed() < FAILURE_WINDOW);
+                !list.is_empty()
+            });
+        }
         failures
             .entry(email.to_string())
             .or_default()
@@ -261,4 +274,32 @@ pub fn routes() -> Vec<ApiRoute> {
             "The signed-in admin and the CSRF token",
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_forgets_keys_whose_failures_are_old() {
+        let limiter = SignInLimiter::default();
+        // Checking an address does not remember it.
+        assert_eq!(limiter.recent("nobody@x.org"), 0);
+        assert!(limiter.failures.lock().unwrap().is_empty());
+        let long_ago = Instant::now()
+            .checked_sub(FAILURE_WINDOW + Duration::from_secs(1))
+            .expect("a clock older than the window");
+        {
+            let mut failures = limiter.failures.lock().unwrap();
+            for i in 0..SWEEP_AT_KEYS {
+                failures.insert(format!("old{i}@x.org"), vec![long_ago]);
+            }
+        }
+        limiter.record_failure("recent@x.org");
+        limiter.record_failure("recent@x.org");
+        let failures = limiter.failures.lock().unwrap();
+        assert_eq!(failures.len(), 1, "only the recent key is kept");
+        drop(failures);
+        assert_eq!(limiter.recent("recent@x.org"), 2);
+    }
 }
