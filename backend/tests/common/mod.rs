@@ -32,12 +32,23 @@ impl TestDb {
         self.pool.close().await;
         if let Some((server, name)) = self.drop {
             let admin = sqlx::AnyPool::connect(&server).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            // FORCE cannot end a server process of another role (such as
+            // autovacuum on the fresh database), so try again a few times;
+            // a database left behind is untidy, not a failed test.
+            let mut attempts = 0;
+            while let Err(error) = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
             )))
             .execute(&admin)
             .await
-            .unwrap();
+            {
+                attempts += 1;
+                if attempts == 10 {
+                    eprintln!("could not drop the test database {name}: {error}");
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
             admin.close().await;
         }
     }
