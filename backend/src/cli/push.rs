@@ -24,9 +24,9 @@ use flate2::Compression;
 use serde_json::{json, Value};
 use shared::export::{demographics_csv, users_csv};
 use shared::report::FileStats;
-use shared::{FileKind, Options, Validator};
+use shared::Options;
 
-use super::validate::stream;
+use super::validate::validate_files;
 use super::{PushArgs, EXIT_INVALID, EXIT_USAGE_OR_IO, EXIT_VALID};
 
 /// The part size when the server names none (or a larger one).
@@ -174,16 +174,11 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     let server = Server::new(&args.server, &args.token)?;
 
     // 1. Here: validate, keep the clean records.
-    let mut validator = Validator::new(Options::default());
-    stream(&args.users, FileKind::Users, |chunk| {
-        validator.push_users(chunk)
-    })?;
-    if let Some(demographics) = &args.demographics {
-        stream(demographics, FileKind::Demographics, |chunk| {
-            validator.push_demographics(chunk)
-        })?;
-    }
-    let validated = validator.finish();
+    let validated = validate_files(
+        &args.users,
+        args.demographics.as_deref(),
+        Options::default(),
+    )?;
     let stats = &validated.report.stats;
     eprintln!("{}", summary("users.csv", &stats.users_file));
     if let Some(demographics) = &stats.demographics_file {

@@ -38,6 +38,22 @@ pub(super) fn stream(
     }
 }
 
+/// Streams users.csv (and demographics.csv) from disk through one validator.
+pub(super) fn validate_files(
+    users: &Path,
+    demographics: Option<&Path>,
+    options: Options,
+) -> anyhow::Result<Validated> {
+    let mut validator = Validator::new(options);
+    stream(users, FileKind::Users, |chunk| validator.push_users(chunk))?;
+    if let Some(demographics) = demographics {
+        stream(demographics, FileKind::Demographics, |chunk| {
+            validator.push_demographics(chunk)
+        })?;
+    }
+    Ok(validator.finish())
+}
+
 pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Csv && args.demographics.is_some() && args.out.is_none() {
         bail!("--format csv with --demographics makes two reports: give --out DIR to write them");
@@ -46,16 +62,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         known_school_ids: args.schools.clone(),
         ..Options::default()
     };
-    let mut validator = Validator::new(options);
-    stream(&args.users, FileKind::Users, |chunk| {
-        validator.push_users(chunk)
-    })?;
-    if let Some(demographics) = &args.demographics {
-        stream(demographics, FileKind::Demographics, |chunk| {
-            validator.push_demographics(chunk)
-        })?;
-    }
-    let validated = validator.finish();
+    let validated = validate_files(&args.users, args.demographics.as_deref(), options)?;
     let report = &validated.report;
 
     let stdout = io::stdout();
