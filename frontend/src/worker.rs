@@ -151,6 +151,35 @@ fn read_slice(
     Ok(())
 }
 
+/// Reads a whole file slice by slice (the first `first_step` bytes, then
+/// [`SLICE_BYTES`] at a time), handing each slice and where it ends to
+/// `on_slice`. An empty file still gives one empty slice, so it is reported
+/// as empty rather than as missing.
+fn read_in_slices(
+    reader: &FileReaderSync,
+    file: &File,
+    first_step: f64,
+    mut on_slice: impl FnMut(&[u8], f64),
+) -> Result<(), String> {
+    let total = file.size();
+    let mut buffer = Vec::new();
+    let mut start = 0.0;
+    loop {
+        let step = if start == 0.0 {
+            first_step
+        } else {
+            SLICE_BYTES
+        };
+        let end = (start + step).min(total);
+        read_slice(reader, file, start, end, &mut buffer)?;
+        on_slice(&buffer, end);
+        if end >= total {
+            return Ok(());
+        }
+        start = end;
+    }
+}
+
 fn validate(
     users: Option<&File>,
     demographics: Option<&File>,
@@ -162,25 +191,15 @@ fn validate(
         known_school_ids,
         ..Options::default()
     });
-    let mut buffer = Vec::new();
     for (kind, file) in [
         (FileKind::Users, users),
         (FileKind::Demographics, demographics),
     ] {
         let Some(file) = file else { continue };
         let total = file.size();
-        let mut start = 0.0;
         let mut header_told = false;
-        // At least one push, so an empty file is reported as empty.
-        loop {
-            let step = if start == 0.0 {
-                FIRST_SLICE_BYTES
-            } else {
-                SLICE_BYTES
-            };
-            let end = (start + step).min(total);
-            read_slice(&reader, file, start, end, &mut buffer)?;
-            validator.push(kind, &buffer);
+        read_in_slices(&reader, file, FIRST_SLICE_BYTES, |slice, end| {
+            validator.push(kind, slice);
             if !header_told {
                 if let Some(verdict) = validator.header(kind) {
                     header_told = true;
@@ -208,11 +227,7 @@ fn validate(
                 }),
                 None,
             );
-            if end >= total {
-                break;
-            }
-            start = end;
-        }
+        })?;
     }
     let validated = validator.finish();
     let summary = Summary::new(&validated.report, js_sys::Date::now() - started);
@@ -242,15 +257,7 @@ fn errors_csv(kind: FileKind) -> Result<Blob, String> {
         }
         .ok_or_else(|| format!("No {} was checked.", kind.file_name()))?;
         let mut writer = ErrorsCsvWriter::new(kind, &validated.report.findings);
-        let mut buffer = Vec::new();
-        let total = file.size();
-        let mut start = 0.0;
-        while start < total {
-            let end = (start + SLICE_BYTES).min(total);
-            read_slice(&reader, file, start, end, &mut buffer)?;
-            writer.push(&buffer);
-            start = end;
-        }
+        read_in_slices(&reader, file, SLICE_BYTES, |slice, _| writer.push(slice))?;
         csv_blob(&writer.finish())
     })
 }
