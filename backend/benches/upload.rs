@@ -116,7 +116,7 @@ fn main() -> anyhow::Result<()> {
         create_admin(&pool, district, "bench@bench.org", "bench", both).await?;
         std::fs::write(dir.join("index.html"), "<title>RosterGate</title>")?;
         let config = Config { dist: dir.clone(), public: dir.clone(), secure_cookies: false };
-        let app = app(AppState::new(pool.clone(), config));
+        let app = app(AppState::new(pool.clone(), config)?);
         let sign_in = Request::post("/api/auth/sign-in")
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(json!({"email": "bench@bench.org", "password": "bench"}).to_string()))?;

@@ -3,6 +3,11 @@
 //! query uses `$1`-style placeholders, which both drivers accept, and the
 //! schemas keep to types both read the same way (BIGINT, TEXT, 0/1 flags).
 //! Migrations are kept per backend, as commented SQL never edited once applied.
+//!
+//! Reading a whole roster (a million rows) is the one place where the `Any`
+//! driver's cost per row shows: it converts every row and value once more.
+//! There a [`TypedPool`] beside the `Any` pool reads the same database
+//! through its own driver, with the same SQL text.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -11,7 +16,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::AnyPool;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Any, AnyPool, Executor, Row};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -96,6 +105,92 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
         .await
         .context("database migrations failed")?;
     Ok(pool)
+}
+
+/// The database of an `Any` pool through its own driver, for bulk reads.
+#[derive(Debug, Clone)]
+pub enum TypedPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl TypedPool {
+    /// A second, small pool on the database `any` is connected to (opened
+    /// on first use). SQLite gets the pragmas of `connect`.
+    pub fn beside(any: &AnyPool) -> anyhow::Result<TypedPool> {
+        let url = any.connect_options().database_url.to_string();
+        // Loading a roster reads on one connection; a second serves
+        // another district's upload meanwhile.
+        let max_connections = 2;
+        Ok(match Backend::of(&url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(&url)
+                    .context("invalid database URL")?
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(std::time::Duration::from_secs(5));
+                TypedPool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(max_connections)
+                        .connect_lazy_with(options),
+                )
+            }
+            Backend::Postgres => TypedPool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_lazy(&url)
+                    .context("invalid database URL")?,
+            ),
+        })
+    }
+}
+
+/// The version of a district's roster: every writer of the roster bumps it
+/// in its own transaction (migration 0004), so a plan made at one version
+/// is still right while the version has not moved.
+pub const ROSTER_VERSION_QUERY: &str = "SELECT roster_version FROM districts WHERE id = $1";
+
+pub async fn roster_version<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    district_id: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query(ROSTER_VERSION_QUERY)
+        .bind(district_id)
+        .fetch_one(executor)
+        .await?
+        .try_get(0)
+}
+
+/// Marks the district's roster as changed. Call it in the transaction of
+/// the change (a portal edit, a school edit).
+pub async fn roster_changed<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    district_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE districts SET roster_version = roster_version + 1 WHERE id = $1")
+        .bind(district_id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Marks the district's roster as changed if it is still at `version`;
+/// false when another writer came first (then a plan made at `version`
+/// may be stale). It also takes the row's lock, so writers of one district
+/// commit one after the other.
+pub async fn roster_changed_from<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    district_id: i64,
+    version: i64,
+) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE districts SET roster_version = roster_version + 1 WHERE id = $1 AND roster_version = $2",
+    )
+    .bind(district_id)
+    .bind(version)
+    .execute(executor)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

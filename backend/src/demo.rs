@@ -9,6 +9,7 @@ use sqlx::{AnyPool, Row};
 use crate::accounts::{
     create_admin, ensure_district, generate_password, hash_password, Permissions,
 };
+use crate::db::{roster_changed, TypedPool};
 use crate::orgs::{insert_school, SchoolInput};
 use crate::uploads::reconcile::{self, Mode};
 use crate::uploads::store;
@@ -59,9 +60,12 @@ pub async fn seed(pool: &AnyPool) -> anyhow::Result<DemoSignIn> {
             Options::default(),
         );
         anyhow::ensure!(validated.report.valid, "the demo sample does not validate");
-        let stored = store::load(pool, district_id).await?;
+        let stored = store::load(&TypedPool::beside(pool)?, district_id).await?;
         let plan = reconcile::plan(&stored, &validated.records, Mode::Upsert);
-        store::apply(pool, district_id, &stored, &plan).await?;
+        let mut tx = pool.begin().await?;
+        roster_changed(&mut *tx, district_id).await?;
+        store::apply(&mut tx, district_id, &stored, &plan).await?;
+        tx.commit().await?;
     }
     let password = generate_password();
     let updated = sqlx::query("UPDATE admins SET password_hash = $1 WHERE email = $2")

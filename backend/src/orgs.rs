@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use crate::auth::CurrentAdmin;
-use crate::db::now;
+use crate::db::{now, roster_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::server::{Access, ApiRoute, AppState};
 
@@ -206,6 +206,7 @@ pub async fn insert_school(
     district_id: i64,
     input: &SchoolInput,
 ) -> Result<i64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "INSERT INTO schools (district_id, school_id, name, low_grade, high_grade, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
@@ -216,8 +217,11 @@ pub async fn insert_school(
     .bind(input.low_grade.as_deref())
     .bind(input.high_grade.as_deref())
     .bind(now())
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    // Uploads check school IDs: a plan made before is stale.
+    roster_changed(&mut *tx, district_id).await?;
+    tx.commit().await?;
     row.try_get("id")
 }
 
@@ -263,6 +267,7 @@ async fn edit(
     let district_id = current.admin.district_id;
     ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), id).await?;
     // The district condition keeps other districts' schools out of reach.
+    let mut tx = state.pool.begin().await?;
     let updated = sqlx::query(
         "UPDATE schools SET school_id = $1, name = $2, low_grade = $3, high_grade = $4, updated_at = $5
          WHERE id = $6 AND district_id = $7",
@@ -274,11 +279,14 @@ async fn edit(
     .bind(now())
     .bind(id)
     .bind(district_id)
-    .execute(&state.pool)
+    .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
+    // Uploads check school IDs: a plan made before is stale.
+    roster_changed(&mut *tx, district_id).await?;
+    tx.commit().await?;
     Ok(Json(School::from_input(id, input)))
 }
 

@@ -21,7 +21,7 @@ use shared::records::{
 use sqlx::{AnyPool, Row};
 
 use crate::auth::CurrentAdmin;
-use crate::db::now_millis;
+use crate::db::{now_millis, roster_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::server::{Access, ApiRoute, AppState};
 
@@ -360,6 +360,7 @@ async fn edit_user(
             "This email belongs to another user of your district.",
         ));
     }
+    let mut tx = state.pool.begin().await?;
     let updated = sqlx::query(
         "UPDATE roster_users SET first_name = $1, last_name = $2, email = $3, edited_at = $4
          WHERE district_id = $5 AND user_id = $6",
@@ -370,11 +371,14 @@ async fn edit_user(
     .bind(now_millis())
     .bind(district_id)
     .bind(&user_id)
-    .execute(&state.pool)
+    .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
+    // A staged upload's preview no longer describes this roster.
+    roster_changed(&mut *tx, district_id).await?;
+    tx.commit().await?;
     Ok(Json(
         serde_json::json!({"userId": user_id, "firstName": first_name, "lastName": last_name, "email": email}),
     ))

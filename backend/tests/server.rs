@@ -22,6 +22,7 @@ async fn state() -> AppState {
             secure_cookies: false,
         },
     )
+    .unwrap()
 }
 
 async fn get(path: &str) -> (StatusCode, String) {

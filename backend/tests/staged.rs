@@ -9,7 +9,7 @@ use std::io::Write;
 use axum::http::{Method, StatusCode};
 use backend::accounts::{create_admin, ensure_district};
 use backend::uploads::staged::{MAX_PART_BYTES, PER_DISTRICT};
-use common::{databases, only_unchanged, sample_records, setup, Client, BOTH};
+use common::{databases, only_unchanged, sample_records, setup, tally, Client, BOTH};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
@@ -376,6 +376,162 @@ async fn staged_refusals_and_limits() {
         assert_eq!(history, json!([]), "{b}: nothing stored");
         let (_, roster) = client.send(Method::GET, "/api/roster/users", None).await;
         assert_eq!(roster["total"], 0, "{b}: {roster}");
+        db.close().await;
+    }
+}
+
+/// The preview's plan is kept for the commit only while the roster is as
+/// the preview saw it: a portal edit in between makes the commit plan
+/// again, so its report (and what it writes) reflects the edit.
+#[tokio::test]
+async fn a_portal_edit_between_preview_and_commit_makes_the_commit_plan_again() {
+    let (records, schools) = sample_records(40);
+    let student = records
+        .users
+        .iter()
+        .find(|u| u.role == shared::records::Role::Student)
+        .unwrap()
+        .clone();
+    for db in databases("staged_replan").await {
+        let b = db.backend;
+        let mut client = setup(&db, &schools).await;
+        let body = json!({"fileName": "users.csv", "records": records});
+        let (status, _) = client
+            .send(Method::POST, "/api/uploads/commit", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+
+        let id = stage(&mut client, &records).await;
+        let (status, preview) = client
+            .send(
+                Method::POST,
+                &format!("/api/uploads/staged/{id}/preview"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {preview}");
+        assert!(only_unchanged(&preview), "{b}");
+
+        let (status, edited) = client
+            .send(
+                Method::PUT,
+                &format!("/api/roster/users/{}", student.user_id),
+                Some(json!({"firstName": "Edited", "lastName": student.last_name, "email": student.email})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {edited}");
+
+        let (status, committed) = client
+            .send(
+                Method::POST,
+                &format!("/api/uploads/staged/{id}/commit"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {committed}");
+        assert_eq!(tally(&committed, "students")[1], 1, "{b}: one updated");
+        let change = committed["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == *student.user_id)
+            .unwrap_or_else(|| panic!("{b}: the edited user is in the changes"));
+        assert_eq!(change["overwritesPortalEdit"], true, "{b}");
+        let (_, user) = client
+            .send(
+                Method::GET,
+                &format!("/api/roster/users?q={}", student.user_id),
+                None,
+            )
+            .await;
+        assert!(
+            !user.to_string().contains("Edited"),
+            "{b}: the upload wrote the file's name: {user}"
+        );
+        db.close().await;
+    }
+}
+
+/// Two staged uploads previewed against the same roster: the first commit
+/// changes it, so the second plans again instead of writing a stale plan.
+#[tokio::test]
+async fn a_commit_after_another_upload_plans_again() {
+    let (records, schools) = sample_records(30);
+    for db in databases("staged_two").await {
+        let b = db.backend;
+        let mut client = setup(&db, &schools).await;
+        let first = stage(&mut client, &records).await;
+        let second = stage(&mut client, &records).await;
+        for id in [&first, &second] {
+            let (status, preview) = client
+                .send(
+                    Method::POST,
+                    &format!("/api/uploads/staged/{id}/preview"),
+                    Some(json!({})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{b}: {preview}");
+            assert!(tally(&preview, "students")[0] > 0, "{b}: all new");
+        }
+        let commit = |id: &String| format!("/api/uploads/staged/{id}/commit");
+        let (status, created) = client
+            .send(Method::POST, &commit(&first), Some(json!({})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {created}");
+        assert!(tally(&created, "students")[0] > 0, "{b}");
+        let (status, again) = client
+            .send(Method::POST, &commit(&second), Some(json!({})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {again}");
+        assert!(only_unchanged(&again), "{b}: {}", again["counts"]);
+        db.close().await;
+    }
+}
+
+/// The history row is written in the commit's transaction: when it cannot
+/// be written, nothing of the upload is.
+#[tokio::test]
+async fn a_commit_whose_history_row_fails_writes_nothing() {
+    let (records, schools) = sample_records(20);
+    for db in databases("staged_history_atomic").await {
+        let b = db.backend;
+        let mut client = setup(&db, &schools).await;
+        let refuse = if b == "sqlite" {
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON uploads BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        } else {
+            "CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+             CREATE TRIGGER refuse_history BEFORE INSERT ON uploads FOR EACH ROW EXECUTE FUNCTION refuse_history();"
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(refuse))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let id = stage(&mut client, &records).await;
+        let (status, answer) = client
+            .send(
+                Method::POST,
+                &format!("/api/uploads/staged/{id}/commit"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{b}: {answer}");
+        assert!(
+            !answer.to_string().contains("refused"),
+            "{b}: nothing internal leaks"
+        );
+        for table in [
+            "roster_users",
+            "roster_classes",
+            "roster_enrollments",
+            "uploads",
+        ] {
+            let count: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap();
+            assert_eq!(count, 0, "{b}: {table}");
+        }
         db.close().await;
     }
 }

@@ -23,6 +23,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 sign_in.password
             );
         }
-        serve(&args.bind, AppState::new(pool, config)).await
+        serve(&args.bind, AppState::new(pool, config)?).await
     })
 }

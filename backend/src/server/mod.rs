@@ -18,6 +18,7 @@ use tower_http::LatencyUnit;
 use tracing::Level;
 
 use crate::auth::{self, SignInLimiter};
+use crate::db::TypedPool;
 use crate::uploads::staged::StagedUploads;
 
 /// Who may call a route.
@@ -176,6 +177,8 @@ pub struct Config {
 #[derive(Clone)]
 pub struct AppState {
     pub pool: AnyPool,
+    /// The same database through its own driver, for loading whole rosters.
+    pub typed_pool: TypedPool,
     pub config: Arc<Config>,
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Uploads whose files are arriving in parts.
@@ -183,13 +186,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: AnyPool, config: Config) -> Self {
-        AppState {
+    pub fn new(pool: AnyPool, config: Config) -> anyhow::Result<Self> {
+        Ok(AppState {
+            typed_pool: TypedPool::beside(&pool)?,
             pool,
             config: Arc::new(config),
             sign_in_limiter: Arc::new(SignInLimiter::default()),
             staged: Arc::new(StagedUploads::default()),
-        }
+        })
     }
 }
 

@@ -23,7 +23,7 @@ use shared::{Options, Validated, Validator};
 use sqlx::Row;
 
 use crate::auth::CurrentAdmin;
-use crate::db::now;
+use crate::db::{now, roster_changed_from, roster_version};
 use crate::error::{ApiError, ApiResult};
 use crate::orgs::{activation, list_schools};
 use crate::server::{Access, ApiRoute, AppState};
@@ -193,61 +193,108 @@ async fn revalidate(
     Ok(validator.finish())
 }
 
-fn report_of(plan: reconcile::Plan, page: ChangesPage, upload_id: Option<i64>) -> UploadReport {
+fn report_of(plan: &reconcile::Plan, page: ChangesPage, upload_id: Option<i64>) -> UploadReport {
     let limit = page.changes_limit.unwrap_or(DEFAULT_CHANGES_PAGE);
-    let changes_total = plan.changes.len();
     UploadReport {
         upload_id,
         committed: upload_id.is_some(),
         counts: plan.counts,
-        per_school: plan.per_school,
+        per_school: plan.per_school.clone(),
         changes: plan
             .changes
-            .into_iter()
+            .iter()
             .skip(page.changes_offset)
             .take(limit)
+            .cloned()
             .collect(),
-        changes_total,
+        changes_total: plan.changes.len(),
         findings: plan.findings.iter().map(ServerFinding::from).collect(),
-        hold: plan.hold,
+        hold: plan.hold.clone(),
     }
+}
+
+/// A plan, with the stored roster it was made against (at `stored.version`).
+/// A staged upload keeps its preview's, so the commit need not load and
+/// plan again while nobody has changed the roster since.
+pub(crate) struct Planned {
+    mode: Mode,
+    stored: reconcile::Stored,
+    plan: reconcile::Plan,
 }
 
 /// The stored roster, and the plan of accepted records against it.
 async fn plan_against_stored(
     state: &AppState,
-    current: &CurrentAdmin,
+    district_id: i64,
     records: &Records,
     mode: Mode,
-) -> ApiResult<(reconcile::Stored, reconcile::Plan)> {
+) -> ApiResult<Planned> {
     let started = Instant::now();
-    let stored = store::load(&state.pool, current.admin.district_id).await?;
+    let stored = store::load(&state.typed_pool, district_id).await?;
     let loaded = started.elapsed();
     let plan = reconcile::plan(&stored, records, mode);
     tracing::info!(
-        district = current.admin.district_id,
+        district = district_id,
         rows = records.enrollments.len() + records.users.len(),
         load_ms = loaded.as_millis() as u64,
         plan_ms = (started.elapsed() - loaded).as_millis() as u64,
         "upload planned"
     );
-    Ok((stored, plan))
+    Ok(Planned { mode, stored, plan })
 }
 
-/// What processing accepted records would change (writes nothing).
+/// The plan of accepted records: the `kept` one while the district's roster
+/// is still at the version it was made at, else a new one (then kept).
+async fn planned<'k>(
+    state: &AppState,
+    district_id: i64,
+    records: &Records,
+    mode: Mode,
+    kept: &'k mut Option<Planned>,
+) -> ApiResult<&'k Planned> {
+    let current_version = match kept {
+        Some(_) => Some(roster_version(&state.pool, district_id).await?),
+        None => None,
+    };
+    let reusable = match kept.take() {
+        Some(planned)
+            if planned.mode == mode && Some(planned.stored.version) == current_version =>
+        {
+            Some(planned)
+        }
+        // A stale plan is dropped before the roster is loaded again: one
+        // copy of a large roster in memory is enough.
+        _ => None,
+    };
+    let planned = match reusable {
+        Some(planned) => planned,
+        None => plan_against_stored(state, district_id, records, mode).await?,
+    };
+    Ok(kept.insert(planned))
+}
+
+/// What processing accepted records would change (writes nothing). The
+/// plan stays in `kept` for paging and for the commit.
 pub(crate) async fn preview_records(
     state: &AppState,
     current: &CurrentAdmin,
     records: &Records,
     mode: Mode,
     page: ChangesPage,
+    kept: &mut Option<Planned>,
 ) -> ApiResult<UploadReport> {
-    let (_, plan) = plan_against_stored(state, current, records, mode).await?;
-    Ok(report_of(plan, page, None))
+    let planned = planned(state, current.admin.district_id, records, mode, kept).await?;
+    Ok(report_of(&planned.plan, page, None))
 }
+
+/// How often a commit plans again when other writers keep changing the
+/// roster under it, before it gives up.
+const COMMIT_ATTEMPTS: usize = 3;
 
 /// Processes accepted records in one transaction (unless the safety hold
 /// applies and `confirm` is not set) and records the upload in the history.
+/// Uses the plan in `kept` while the roster has not changed since it was
+/// made; plans again otherwise.
 pub(crate) async fn commit_records(
     state: &AppState,
     current: &CurrentAdmin,
@@ -255,27 +302,54 @@ pub(crate) async fn commit_records(
     submission: &Submission,
     confirm: bool,
     page: ChangesPage,
+    kept: &mut Option<Planned>,
 ) -> ApiResult<UploadReport> {
-    let (stored, plan) = plan_against_stored(state, current, records, submission.mode).await?;
-    if let (Some(hold), false) = (&plan.hold, confirm) {
-        return Err(ApiError::conflict(
-            "safety-hold",
-            format!("Confirm to go ahead: {}.", hold.reasons.join("; ")),
-        ));
+    let district_id = current.admin.district_id;
+    for _ in 0..COMMIT_ATTEMPTS {
+        let planned = planned(state, district_id, records, submission.mode, kept).await?;
+        if let (Some(hold), false) = (&planned.plan.hold, confirm) {
+            return Err(ApiError::conflict(
+                "safety-hold",
+                format!("Confirm to go ahead: {}.", hold.reasons.join("; ")),
+            ));
+        }
+        if let Some(upload_id) = write(state, current, submission, planned).await? {
+            return Ok(report_of(&planned.plan, page, Some(upload_id)));
+        }
+        // Someone changed the roster since the plan was made.
+        *kept = None;
     }
+    Err(ApiError::conflict(
+        "roster-busy",
+        "The roster kept changing while this upload was being processed; try again.",
+    ))
+}
+
+/// Writes a plan and its history row in one transaction, if the roster is
+/// still at the version the plan was made at: the upload's id, or None
+/// (nothing written) when another writer came first.
+async fn write(
+    state: &AppState,
+    current: &CurrentAdmin,
+    submission: &Submission,
+    planned: &Planned,
+) -> ApiResult<Option<i64>> {
+    let district_id = current.admin.district_id;
     let started = Instant::now();
-    store::apply(&state.pool, current.admin.district_id, &stored, &plan).await?;
-    tracing::info!(
-        district = current.admin.district_id,
-        apply_ms = started.elapsed().as_millis() as u64,
-        "upload committed"
-    );
+    let mut tx = state.pool.begin().await?;
+    // First: on SQLite it takes the write lock, on PostgreSQL the district
+    // row's lock, so no other writer gets between this check and the commit.
+    if !roster_changed_from(&mut *tx, district_id, planned.stored.version).await? {
+        return Ok(None); // rolled back on drop
+    }
+    store::apply(&mut tx, district_id, &planned.stored, &planned.plan).await?;
+    let plan = &planned.plan;
     let findings: Vec<ServerFinding> = plan.findings.iter().map(ServerFinding::from).collect();
     let row = sqlx::query(
         "INSERT INTO uploads (district_id, admin_id, file_name, mode, status, created_at, counts_json, findings_json)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
-    .bind(current.admin.district_id)
+    .bind(district_id)
     .bind(current.admin.id)
     .bind(submission.file_name.trim())
     .bind(serde_json::to_value(submission.mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
@@ -283,10 +357,16 @@ pub(crate) async fn commit_records(
     .bind(now())
     .bind(serde_json::to_string(&(&plan.counts, &plan.per_school)).map_err(anyhow::Error::from)?)
     .bind(serde_json::to_string(&findings).map_err(anyhow::Error::from)?)
-    .fetch_one(&state.pool)
+    .fetch_one(&mut *tx)
     .await?;
     let upload_id: i64 = row.try_get("id")?;
-    Ok(report_of(plan, page, Some(upload_id)))
+    tx.commit().await?;
+    tracing::info!(
+        district = district_id,
+        apply_ms = started.elapsed().as_millis() as u64,
+        "upload committed"
+    );
+    Ok(Some(upload_id))
 }
 
 async fn preview(
@@ -296,7 +376,15 @@ async fn preview(
 ) -> ApiResult<Json<UploadReport>> {
     let validated = revalidate(&state, &current, &request.records).await?;
     let records = accepted(&validated)?;
-    let report = preview_records(&state, &current, records, request.mode, request.page()).await?;
+    let report = preview_records(
+        &state,
+        &current,
+        records,
+        request.mode,
+        request.page(),
+        &mut None,
+    )
+    .await?;
     Ok(Json(report))
 }
 
@@ -314,6 +402,7 @@ async fn commit(
         &request.submission(),
         request.confirm,
         request.page(),
+        &mut None,
     )
     .await?;
     Ok(Json(report))

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use shared::records::{DemographicsRecord, Records, Role};
+use shared::records::{Records, Role};
 use shared::{FileKind, Finding, IssueCode, Severity};
 
 /// A user as stored.
@@ -48,6 +48,8 @@ pub struct StoredEnrollment {
 /// The district's roster as stored.
 #[derive(Debug, Default)]
 pub struct Stored {
+    /// The district's roster version when this was read (see `db::roster_version`).
+    pub version: i64,
     /// schoolId → (school row id).
     pub schools: HashMap<String, i64>,
     pub users: Vec<StoredUser>,
@@ -233,7 +235,14 @@ pub struct Plan {
     /// Users whose enrollments all end (deactivated), and classes likewise.
     pub end_enrollments_of_users: Vec<Arc<str>>,
     pub end_enrollments_of_classes: Vec<Arc<str>>,
-    pub demographics: Vec<DemographicsRecord>,
+    pub demographics: Vec<DemographicsWrite>,
+}
+
+/// A student's demographics to store, whole: the JSON of column → value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemographicsWrite {
+    pub user_id: String,
+    pub values_json: String,
 }
 
 fn stored_finding(code: IssueCode, column: &'static str, key: &str, detail: String) -> Finding {
@@ -259,43 +268,45 @@ fn leading_zeros_stripped(id: &str) -> &str {
     id.trim_start_matches('0')
 }
 
-fn user_fields(user: &shared::records::UserRecord) -> [(&'static str, Option<String>); 8] {
+/// A record's fields for `diff`, borrowed: most stored users are unchanged,
+/// and comparing must not copy them.
+type Fields<'a, const N: usize> = [(&'static str, Option<&'a str>); N];
+
+fn user_fields(user: &shared::records::UserRecord) -> Fields<'_, 8> {
     [
-        ("userId", Some(user.user_id.to_string())),
-        ("userRole", Some(user.role.as_str().to_string())),
-        ("userFirstName", Some(user.first_name.clone())),
-        ("userLastName", Some(user.last_name.clone())),
-        ("userEmail", Some(user.email.clone())),
-        ("userGrade", user.grade.as_deref().map(String::from)),
-        ("userDistrictId", user.district_id.clone()),
-        ("userStateId", user.state_id.clone()),
+        ("userId", Some(&*user.user_id)),
+        ("userRole", Some(user.role.as_str())),
+        ("userFirstName", Some(user.first_name.as_str())),
+        ("userLastName", Some(user.last_name.as_str())),
+        ("userEmail", Some(user.email.as_str())),
+        ("userGrade", user.grade.as_deref()),
+        ("userDistrictId", user.district_id.as_deref()),
+        ("userStateId", user.state_id.as_deref()),
     ]
 }
 
-fn stored_user_fields(user: &StoredUser) -> [(&'static str, Option<String>); 8] {
+fn stored_user_fields(user: &StoredUser) -> Fields<'_, 8> {
     [
-        ("userId", Some(user.user_id.clone())),
-        ("userRole", Some(user.role.as_str().to_string())),
-        ("userFirstName", Some(user.first_name.clone())),
-        ("userLastName", Some(user.last_name.clone())),
-        ("userEmail", Some(user.email.clone())),
-        ("userGrade", user.grade.clone()),
-        ("userDistrictId", user.district_id.clone()),
-        ("userStateId", user.state_id.clone()),
+        ("userId", Some(&*user.user_id)),
+        ("userRole", Some(user.role.as_str())),
+        ("userFirstName", Some(user.first_name.as_str())),
+        ("userLastName", Some(user.last_name.as_str())),
+        ("userEmail", Some(user.email.as_str())),
+        ("userGrade", user.grade.as_deref()),
+        ("userDistrictId", user.district_id.as_deref()),
+        ("userStateId", user.state_id.as_deref()),
     ]
 }
 
-fn diff<const N: usize>(
-    old: [(&'static str, Option<String>); N],
-    new: [(&'static str, Option<String>); N],
-) -> Vec<FieldChange> {
+/// The fields whose values differ (copied only then).
+fn diff<const N: usize>(old: Fields<'_, N>, new: Fields<'_, N>) -> Vec<FieldChange> {
     old.into_iter()
         .zip(new)
         .filter(|((_, a), (_, b))| a != b)
         .map(|((field, from), (_, to))| FieldChange {
             field: field.to_string(),
-            from,
-            to,
+            from: from.map(String::from),
+            to: to.map(String::from),
         })
         .collect()
 }
@@ -354,7 +365,13 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                   outcome| {
         what(&mut plan.counts).add(outcome);
         for school_id in school_ids {
-            what(plan.per_school.entry(school_id.to_string()).or_default()).add(outcome);
+            // Looked up before inserting: a key is copied once per school,
+            // not once per row.
+            let counts = match plan.per_school.get_mut(*school_id) {
+                Some(counts) => counts,
+                None => plan.per_school.entry(school_id.to_string()).or_default(),
+            };
+            what(counts).add(outcome);
         }
     };
 
@@ -367,6 +384,8 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
         file_schools.insert(&class.school_id);
     }
     let mut failed_users: HashSet<&str> = HashSet::new();
+    // userId in the file → the stored user it updates (or renames).
+    let mut stored_ref_of: HashMap<&str, i64> = HashMap::new();
     let mut failed_classes: HashSet<&str> = HashSet::new();
     for school_id in &file_schools {
         let outcome = if stored.schools.contains_key(*school_id) {
@@ -489,6 +508,9 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
             continue;
         }
         let target = existing.or(corrected);
+        if let Some(stored_user) = target {
+            stored_ref_of.insert(&user.user_id, stored_user.id);
+        }
         let outcome = match target {
             None => {
                 plan.users.push(UserWrite::Insert {
@@ -601,24 +623,25 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 // A blank display name leaves the stored one unchanged.
                 let display = class
                     .display_name
-                    .clone()
-                    .or(stored_class.display_name.clone());
+                    .as_deref()
+                    .or(stored_class.display_name.as_deref());
                 let fields = diff(
                     [
-                        ("className", Some(stored_class.name.clone())),
-                        ("classGrade", Some(stored_class.grade.clone())),
-                        ("classDisplayName", stored_class.display_name.clone()),
+                        ("className", Some(stored_class.name.as_str())),
+                        ("classGrade", Some(stored_class.grade.as_str())),
+                        ("classDisplayName", stored_class.display_name.as_deref()),
                     ],
                     [
-                        ("className", Some(class.name.clone())),
-                        ("classGrade", Some(class.grade.to_string())),
-                        ("classDisplayName", display.clone()),
+                        ("className", Some(class.name.as_str())),
+                        ("classGrade", Some(&*class.grade)),
+                        ("classDisplayName", display),
                     ],
                 );
                 let reactivate = !stored_class.active && !class.remove;
                 if fields.is_empty() && !reactivate {
                     Outcome::Unchanged
                 } else {
+                    let display = display.map(String::from);
                     let mut class = class.clone();
                     class.display_name = display;
                     plan.classes.push(ClassWrite::Update {
@@ -681,10 +704,12 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
         let user_ref = users_by_id.get(&*enrollment.user_id).map(|u| u.id);
         let class_ref = classes_by_id.get(&*enrollment.class_id).map(|c| c.id);
         let existing = user_ref.zip(class_ref).and_then(|key| {
-            listed_enrollments.insert(key);
+            // Only a full sync asks what the file does not list.
+            if mode == Mode::FullSync {
+                listed_enrollments.insert(key);
+            }
             stored.enrollments.get(&key)
         });
-        let key = format!("{}/{}", enrollment.user_id, enrollment.class_id);
         let outcome = match (enrollment.remove, existing) {
             (true, Some(e)) if e.active => Outcome::Removed,
             (true, _) => Outcome::Unchanged,
@@ -706,6 +731,7 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 Outcome::Removed => "removed",
                 _ => "updated",
             };
+            let key = format!("{}/{}", enrollment.user_id, enrollment.class_id);
             plan.changes.push(Change::new("enrollment", key, kind));
         }
         record(&mut plan, &[school], &|c| &mut c.enrollments, outcome);
@@ -781,16 +807,58 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
         }
     }
 
-    // Demographics of students that made it.
-    plan.demographics = records
-        .demographics
-        .iter()
-        .filter(|d| !failed_users.contains(d.user_id.as_str()))
-        .cloned()
-        .collect();
+    // Demographics of students that made it, where they change.
+    for record in &records.demographics {
+        if failed_users.contains(record.user_id.as_str()) {
+            continue;
+        }
+        let before = stored_ref_of
+            .get(record.user_id.as_str())
+            .and_then(|user_ref| stored.demographics.get(user_ref));
+        if let Some(values_json) = demographics_json(before.map(String::as_str), &record.values) {
+            plan.demographics.push(DemographicsWrite {
+                user_id: record.user_id.clone(),
+                values_json,
+            });
+        }
+    }
 
     plan.hold = safety_hold(stored, &plan.counts);
     plan
+}
+
+/// The demographics JSON to store for a student, or None when the stored
+/// values already hold the uploaded ones. An omitted column changes nothing;
+/// a blank one clears the value.
+fn demographics_json(
+    stored: Option<&str>,
+    values: &BTreeMap<String, Option<String>>,
+) -> Option<String> {
+    let to_json = |values: &BTreeMap<String, Option<String>>| {
+        serde_json::to_string(values).expect("a map of strings serializes")
+    };
+    // The usual case, the same values again: they serialize to the stored
+    // JSON (a BTreeMap's keys come out in order).
+    let uploaded = to_json(values);
+    let Some(stored) = stored else {
+        return Some(uploaded);
+    };
+    if uploaded == stored {
+        return None;
+    }
+    // The server wrote every stored value; one that does not read back is
+    // replaced by the upload's.
+    let Ok(mut merged) = serde_json::from_str::<BTreeMap<String, Option<String>>>(stored) else {
+        return Some(uploaded);
+    };
+    if values
+        .iter()
+        .all(|(column, value)| merged.get(column) == Some(value))
+    {
+        return None; // stored has more columns, and these are the same
+    }
+    merged.extend(values.iter().map(|(c, v)| (c.clone(), v.clone())));
+    Some(to_json(&merged))
 }
 
 /// More than 10 % of the district's active users, classes or enrollments removed.

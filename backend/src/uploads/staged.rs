@@ -39,7 +39,7 @@ use shared::{FileKind, Validated, Validator};
 
 use super::{
     accepted, commit_records, open, preview_records, require_both, ChangesPage, CommitRequest,
-    Submission, UploadReport,
+    Planned, Submission, UploadReport,
 };
 use crate::accounts::random_hex;
 use crate::embed::{Owner, Uploader};
@@ -80,6 +80,8 @@ struct Staged {
     validation: Validation,
     users: Received,
     demographics: Received,
+    /// The last preview's plan, for the commit (see `Planned`).
+    planned: Option<Planned>,
 }
 
 struct Entry {
@@ -197,6 +199,7 @@ async fn create(
         validation: Validation::Reading(Box::new(Validator::new(options))),
         users: Received::default(),
         demographics: Received::default(),
+        planned: None,
     };
     let id = state
         .staged
@@ -398,8 +401,8 @@ async fn finished(entry: Arc<Entry>) -> ApiResult<tokio::sync::OwnedMutexGuard<S
     Ok(staged)
 }
 
-fn validated(staged: &Staged) -> ApiResult<&Validated> {
-    match &staged.validation {
+fn validated(validation: &Validation) -> ApiResult<&Validated> {
+    match validation {
         Validation::Finished(validated) => Ok(validated),
         _ => Err(ApiError::Internal(anyhow::anyhow!(
             "a staged upload was not finished"
@@ -417,9 +420,15 @@ async fn preview(
     let current = &uploader.current;
     // Permissions and the gate again: either may have changed since.
     open(&state, current).await?;
-    let staged = finished(entry).await?;
-    let records = accepted(validated(&staged)?)?;
-    let report = preview_records(&state, current, records, staged.submission.mode, page).await?;
+    let mut staged = finished(entry).await?;
+    let Staged {
+        validation,
+        submission,
+        planned,
+        ..
+    } = &mut *staged;
+    let records = accepted(validated(validation)?)?;
+    let report = preview_records(&state, current, records, submission.mode, page, planned).await?;
     Ok(Json(report))
 }
 
@@ -432,15 +441,22 @@ async fn commit(
     let entry = state.staged.get(&id, &uploader)?;
     let current = &uploader.current;
     open(&state, current).await?;
-    let staged = finished(entry).await?;
-    let records = accepted(validated(&staged)?)?;
+    let mut staged = finished(entry).await?;
+    let Staged {
+        validation,
+        submission,
+        planned,
+        ..
+    } = &mut *staged;
+    let records = accepted(validated(validation)?)?;
     let report = commit_records(
         &state,
         current,
         records,
-        &staged.submission,
+        submission,
         request.confirm,
         request.page,
+        planned,
     )
     .await?;
     // Committed: the upload is done (the history keeps its report).

@@ -1,14 +1,15 @@
 //! Loading a district's roster for reconciliation, and applying a plan in
 //! one transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use sqlx::{AnyPool, Row};
+use futures_util::TryStreamExt;
+use sqlx::Row;
 
 use super::reconcile::{
     ClassWrite, Plan, Stored, StoredClass, StoredEnrollment, StoredUser, UserWrite,
 };
-use crate::db::now_millis;
+use crate::db::{now_millis, TypedPool};
 use shared::records::Role;
 
 fn flag(value: i64) -> bool {
@@ -26,38 +27,80 @@ enum Param<'a> {
     OptText(Option<&'a str>),
 }
 
-/// Runs `head VALUES (…), (…) tail` over rows of `width` parameters, as many
-/// rows per statement as fit: most of an upload is new rows, and one
-/// statement per row makes a large commit slow. Returns what it returns.
+/// Rows per statement on PostgreSQL, sent as one JSON parameter.
+const POSTGRES_ROWS_PER_STATEMENT: usize = 20_000;
+
+/// Inserts rows of `columns.len()` parameters each into `table`, many rows
+/// per statement: most of an upload is new rows, and one statement per row
+/// makes a large commit slow. `tail` follows (ON CONFLICT, RETURNING);
+/// returns what it returns.
 ///
-/// On SQLite the placeholders are anonymous `?`: sqlx looks each numbered
-/// placeholder up by name, and SQLite finds a name by a linear scan, so
-/// `$1 … $2000` cost a quadratic 2,000,000 steps per statement (a quarter
-/// of a large commit's time went there).
+/// SQLite: `VALUES (?, …), (…)` with anonymous `?` (sqlx looks each
+/// numbered placeholder up by name, and SQLite finds a name by a linear
+/// scan, so `$1 … $2000` cost a quadratic 2,000,000 steps per statement).
+///
+/// PostgreSQL: the rows as one JSON array of objects, expanded by
+/// `json_populate_recordset` into the table's row type. Bound parameters
+/// cost PostgreSQL (and the driver) far more per value than parsing JSON:
+/// 500-row statements took 46 s for a million enrollments.
 async fn insert_many(
     connection: &mut sqlx::AnyConnection,
-    head: &str,
+    table: &str,
+    columns: &[&str],
     tail: &str,
-    width: usize,
     params: &[Param<'_>],
 ) -> anyhow::Result<Vec<sqlx::any::AnyRow>> {
-    let numbered = connection.backend_name() != "SQLite";
+    let width = columns.len();
+    let column_list = columns.join(", ");
     let mut returned = Vec::new();
+    if connection.backend_name() == "PostgreSQL" {
+        let statement = format!(
+            "INSERT INTO {table} ({column_list}) SELECT {column_list}
+             FROM json_populate_recordset(NULL::{table}, $1::json) {tail}"
+        );
+        for chunk in params.chunks(POSTGRES_ROWS_PER_STATEMENT * width) {
+            let mut json = Vec::with_capacity(chunk.len() * 16);
+            json.push(b'[');
+            for (row, values) in chunk.chunks(width).enumerate() {
+                json.extend_from_slice(if row == 0 { b"{" } else { b",{" });
+                for (column, (name, value)) in columns.iter().zip(values).enumerate() {
+                    if column > 0 {
+                        json.push(b',');
+                    }
+                    json.push(b'"');
+                    json.extend_from_slice(name.as_bytes());
+                    json.extend_from_slice(b"\":");
+                    match value {
+                        Param::Int(v) | Param::OptInt(Some(v)) => {
+                            json.extend_from_slice(v.to_string().as_bytes())
+                        }
+                        Param::Text(v) | Param::OptText(Some(v)) => {
+                            serde_json::to_writer(&mut json, v)?
+                        }
+                        Param::OptInt(None) | Param::OptText(None) => {
+                            json.extend_from_slice(b"null")
+                        }
+                    }
+                }
+                json.push(b'}');
+            }
+            json.push(b']');
+            let json = String::from_utf8(json)?;
+            returned.extend(
+                sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+                    .bind(json)
+                    .fetch_all(&mut *connection)
+                    .await?,
+            );
+        }
+        return Ok(returned);
+    }
     for chunk in params.chunks(MAX_PARAMS / width * width) {
-        let mut statement = String::with_capacity(head.len() + tail.len() + chunk.len() * 6);
-        statement.push_str(head);
-        statement.push_str(" VALUES ");
+        let mut statement = format!("INSERT INTO {table} ({column_list}) VALUES ");
         for row in 0..chunk.len() / width {
             statement.push_str(if row == 0 { "(" } else { ", (" });
-            for column in 1..=width {
-                if column > 1 {
-                    statement.push_str(", ");
-                }
-                if numbered {
-                    statement.push_str(&format!("${}", row * width + column));
-                } else {
-                    statement.push('?');
-                }
+            for column in 0..width {
+                statement.push_str(if column == 0 { "?" } else { ", ?" });
             }
             statement.push(')');
         }
@@ -77,10 +120,95 @@ async fn insert_many(
     Ok(returned)
 }
 
-/// The district's schools and roster.
-pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
-    let mut connection = pool.acquire().await?;
-    let sqlite = connection.backend_name() == "SQLite";
+/// Reads a column by position alike from either driver's rows.
+trait Columns {
+    fn int(&self, index: usize) -> sqlx::Result<i64>;
+    fn opt_int(&self, index: usize) -> sqlx::Result<Option<i64>>;
+    fn text(&self, index: usize) -> sqlx::Result<String>;
+    fn opt_text(&self, index: usize) -> sqlx::Result<Option<String>>;
+    /// Borrowed from the row, for values parsed rather than kept.
+    fn opt_str(&self, index: usize) -> sqlx::Result<Option<&str>>;
+}
+
+macro_rules! columns_of {
+    ($($row:ty),*) => {$(
+        impl Columns for $row {
+            fn int(&self, index: usize) -> sqlx::Result<i64> {
+                self.try_get(index)
+            }
+            fn opt_int(&self, index: usize) -> sqlx::Result<Option<i64>> {
+                self.try_get(index)
+            }
+            fn text(&self, index: usize) -> sqlx::Result<String> {
+                self.try_get(index)
+            }
+            fn opt_text(&self, index: usize) -> sqlx::Result<Option<String>> {
+                self.try_get(index)
+            }
+            fn opt_str(&self, index: usize) -> sqlx::Result<Option<&str>> {
+                self.try_get(index)
+            }
+        }
+    )*};
+}
+columns_of!(sqlx::sqlite::SqliteRow, sqlx::postgres::PgRow);
+
+/// An open read transaction on the typed pool: one snapshot of the roster.
+enum Snapshot {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Snapshot {
+    async fn begin(pool: &TypedPool) -> sqlx::Result<Snapshot> {
+        Ok(match pool {
+            // In WAL mode a read transaction sees the database as of its
+            // first read, whatever commits meanwhile.
+            TypedPool::Sqlite(pool) => Snapshot::Sqlite(pool.begin().await?),
+            TypedPool::Postgres(pool) => Snapshot::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
+    fn is_sqlite(&self) -> bool {
+        matches!(self, Snapshot::Sqlite(_))
+    }
+
+    /// Runs `statement` with the district id as `$1` and hands each row to
+    /// `each` as it arrives (the rows are never all held at once).
+    async fn for_each_row(
+        &mut self,
+        statement: &str,
+        district_id: i64,
+        mut each: impl FnMut(&dyn Columns) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let statement = || sqlx::AssertSqlSafe(statement.to_string());
+        match self {
+            Snapshot::Sqlite(tx) => {
+                let query = sqlx::query(statement()).bind(district_id);
+                let mut rows = query.fetch(&mut **tx);
+                while let Some(row) = rows.try_next().await? {
+                    each(&row)?;
+                }
+            }
+            Snapshot::Postgres(tx) => {
+                let query = sqlx::query(statement()).bind(district_id);
+                let mut rows = query.fetch(&mut **tx);
+                while let Some(row) = rows.try_next().await? {
+                    each(&row)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The district's schools and roster, and the version they are at.
+pub async fn load(pool: &TypedPool, district_id: i64) -> anyhow::Result<Stored> {
+    let mut snapshot = Snapshot::begin(pool).await?;
+    let sqlite = snapshot.is_sqlite();
     let started = std::time::Instant::now();
     let phase = |name: &str| {
         tracing::debug!(
@@ -90,17 +218,23 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
         )
     };
     let mut stored = Stored::default();
-    for row in sqlx::query(
-        "SELECT id, school_id FROM schools WHERE district_id = $1 AND school_id IS NOT NULL",
-    )
-    .bind(district_id)
-    .fetch_all(&mut *connection)
-    .await?
-    {
-        stored
-            .schools
-            .insert(row.try_get("school_id")?, row.try_get("id")?);
-    }
+    // First, in the same snapshot as the rest.
+    snapshot
+        .for_each_row(crate::db::ROSTER_VERSION_QUERY, district_id, |row| {
+            stored.version = row.int(0)?;
+            Ok(())
+        })
+        .await?;
+    snapshot
+        .for_each_row(
+            "SELECT school_id, id FROM schools WHERE district_id = $1 AND school_id IS NOT NULL",
+            district_id,
+            |row| {
+                stored.schools.insert(row.text(0)?, row.int(1)?);
+                Ok(())
+            },
+        )
+        .await?;
     // Each user with their schools (`1,2`) in one row: every row fetched
     // through the driver costs more than the parsing.
     let aggregate = if sqlite { "group_concat" } else { "string_agg" };
@@ -111,99 +245,97 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
                  WHERE us.user_ref = u.id) AS schools
          FROM roster_users u WHERE district_id = $1 ORDER BY id"
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(statement))
-        .bind(district_id)
-        .fetch_all(&mut *connection)
-        .await?
-    {
-        // By position, in the order of the SELECT.
-        let id: i64 = row.try_get(0)?;
-        let role: String = row.try_get(2)?;
-        let uploaded_at: Option<i64> = row.try_get(10)?;
-        let edited_at: Option<i64> = row.try_get(11)?;
-        let schools: Option<String> = row.try_get(12)?;
-        stored.users.push(StoredUser {
-            id,
-            user_id: row.try_get(1)?,
-            role: Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("stored user {id} has the role {role}"))?,
-            first_name: row.try_get(3)?,
-            last_name: row.try_get(4)?,
-            email: row.try_get(5)?,
-            grade: row.try_get(6)?,
-            district_id: row.try_get(7)?,
-            state_id: row.try_get(8)?,
-            active: flag(row.try_get(9)?),
-            edited_since_upload: edited_at.is_some_and(|e| uploaded_at.is_none_or(|u| e > u)),
-            schools: schools
-                .iter()
-                .flat_map(|list| list.split(','))
-                .map(str::parse)
-                .collect::<Result<_, _>>()?,
-        });
-    }
+    snapshot
+        .for_each_row(&statement, district_id, |row| {
+            // By position, in the order of the SELECT.
+            let id = row.int(0)?;
+            let role = row.opt_str(2)?.unwrap_or_default();
+            let uploaded_at = row.opt_int(10)?;
+            let edited_at = row.opt_int(11)?;
+            stored.users.push(StoredUser {
+                id,
+                user_id: row.text(1)?,
+                role: Role::parse(role)
+                    .ok_or_else(|| anyhow::anyhow!("stored user {id} has the role {role}"))?,
+                first_name: row.text(3)?,
+                last_name: row.text(4)?,
+                email: row.text(5)?,
+                grade: row.opt_text(6)?,
+                district_id: row.opt_text(7)?,
+                state_id: row.opt_text(8)?,
+                active: flag(row.int(9)?),
+                edited_since_upload: edited_at.is_some_and(|e| uploaded_at.is_none_or(|u| e > u)),
+                schools: row
+                    .opt_str(12)?
+                    .iter()
+                    .flat_map(|list| list.split(','))
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?,
+            });
+            Ok(())
+        })
+        .await?;
     phase("users");
-    for row in sqlx::query(
-        "SELECT id, class_id, school_ref, name, grade, display_name, active FROM roster_classes WHERE district_id = $1",
-    )
-    .bind(district_id)
-    .fetch_all(&mut *connection)
-    .await?
-    {
-        stored.classes.push(StoredClass {
-            id: row.try_get("id")?,
-            class_id: row.try_get("class_id")?,
-            school: row.try_get("school_ref")?,
-            name: row.try_get("name")?,
-            grade: row.try_get("grade")?,
-            display_name: row.try_get("display_name")?,
-            active: flag(row.try_get("active")?),
-        });
-    }
+    snapshot
+        .for_each_row(
+            "SELECT id, class_id, school_ref, name, grade, display_name, active FROM roster_classes WHERE district_id = $1",
+            district_id,
+            |row| {
+                stored.classes.push(StoredClass {
+                    id: row.int(0)?,
+                    class_id: row.text(1)?,
+                    school: row.int(2)?,
+                    name: row.text(3)?,
+                    grade: row.text(4)?,
+                    display_name: row.opt_text(5)?,
+                    active: flag(row.int(6)?),
+                });
+                Ok(())
+            },
+        )
+        .await?;
     // One row per user with all their enrollments, `class:primary:active`
     // joined by commas: a large roster has millions of enrollments, and
     // each row fetched through the driver costs far more than its parsing.
-    let aggregate = if sqlite { "group_concat" } else { "string_agg" };
     let statement = format!(
         "SELECT e.user_ref, {aggregate}(CAST(e.class_ref AS TEXT) || ':' || CAST(COALESCE(e.primary_teacher, 2) AS TEXT)
                 || ':' || CAST(e.active AS TEXT), ',') AS list
          FROM roster_enrollments e JOIN roster_classes c ON c.id = e.class_ref
          WHERE c.district_id = $1 GROUP BY e.user_ref"
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(statement))
-        .bind(district_id)
-        .fetch_all(&mut *connection)
-        .await?
-    {
-        let user_ref: i64 = row.try_get(0)?;
-        let list: String = row.try_get(1)?;
-        for item in list.split(',') {
-            let mut fields = item.split(':').map(str::parse::<i64>);
-            let (Some(Ok(class_ref)), Some(Ok(primary)), Some(Ok(active))) =
-                (fields.next(), fields.next(), fields.next())
-            else {
-                anyhow::bail!("stored enrollments of user {user_ref} do not read back");
-            };
-            stored.enrollments.insert(
-                (user_ref, class_ref),
-                StoredEnrollment {
-                    primary_teacher: (primary != 2).then_some(primary != 0),
-                    active: flag(active),
-                },
-            );
-        }
-    }
+    snapshot
+        .for_each_row(&statement, district_id, |row| {
+            let user_ref = row.int(0)?;
+            for item in row.opt_str(1)?.unwrap_or_default().split(',') {
+                let mut fields = item.split(':').map(str::parse::<i64>);
+                let (Some(Ok(class_ref)), Some(Ok(primary)), Some(Ok(active))) =
+                    (fields.next(), fields.next(), fields.next())
+                else {
+                    anyhow::bail!("stored enrollments of user {user_ref} do not read back");
+                };
+                stored.enrollments.insert(
+                    (user_ref, class_ref),
+                    StoredEnrollment {
+                        primary_teacher: (primary != 2).then_some(primary != 0),
+                        active: flag(active),
+                    },
+                );
+            }
+            Ok(())
+        })
+        .await?;
     phase("enrollments");
-    for row in sqlx::query(
-        "SELECT d.user_ref, d.values_json FROM roster_demographics d
-         JOIN roster_users u ON u.id = d.user_ref WHERE u.district_id = $1",
-    )
-    .bind(district_id)
-    .fetch_all(&mut *connection)
-    .await?
-    {
-        stored.demographics.insert(row.try_get(0)?, row.try_get(1)?);
-    }
+    snapshot
+        .for_each_row(
+            "SELECT d.user_ref, d.values_json FROM roster_demographics d
+             JOIN roster_users u ON u.id = d.user_ref WHERE u.district_id = $1",
+            district_id,
+            |row| {
+                stored.demographics.insert(row.int(0)?, row.text(1)?);
+                Ok(())
+            },
+        )
+        .await?;
     phase("demographics");
     Ok(stored)
 }
@@ -211,9 +343,11 @@ pub async fn load(pool: &AnyPool, district_id: i64) -> anyhow::Result<Stored> {
 /// Finds the row id of a user or class key.
 type RowRefOf<'a> = &'a (dyn Fn(&str) -> Option<i64> + Sync);
 
-/// Applies a plan in one transaction: all of it, or nothing.
+/// Writes a plan. Call it in a transaction that also checks the roster
+/// version (`db::roster_changed_from`), so the plan is written whole, or
+/// not at all, and only onto the roster it was made for.
 pub async fn apply(
-    pool: &AnyPool,
+    tx: &mut sqlx::AnyConnection,
     district_id: i64,
     stored: &Stored,
     plan: &Plan,
@@ -227,7 +361,6 @@ pub async fn apply(
             "apply"
         )
     };
-    let mut tx = pool.begin().await?;
     let inserts: Vec<(&shared::records::UserRecord, &Vec<i64>)> = plan
         .users
         .iter()
@@ -253,11 +386,22 @@ pub async fn apply(
         ]);
     }
     let inserted = insert_many(
-        &mut tx,
-        "INSERT INTO roster_users (district_id, user_id, role, first_name, last_name, email, grade,
-            district_user_id, state_id, active, uploaded_at)",
+        &mut *tx,
+        "roster_users",
+        &[
+            "district_id",
+            "user_id",
+            "role",
+            "first_name",
+            "last_name",
+            "email",
+            "grade",
+            "district_user_id",
+            "state_id",
+            "active",
+            "uploaded_at",
+        ],
         "RETURNING id, user_id",
-        11,
         &params,
     )
     .await?;
@@ -273,10 +417,10 @@ pub async fn apply(
         }
     }
     insert_many(
-        &mut tx,
-        "INSERT INTO roster_user_schools (user_ref, school_ref)",
+        &mut *tx,
+        "roster_user_schools",
+        &["user_ref", "school_ref"],
         "",
-        2,
         &params,
     )
     .await?;
@@ -367,10 +511,18 @@ pub async fn apply(
         }
     }
     let inserted = insert_many(
-        &mut tx,
-        "INSERT INTO roster_classes (district_id, class_id, school_ref, name, grade, display_name, active)",
+        &mut *tx,
+        "roster_classes",
+        &[
+            "district_id",
+            "class_id",
+            "school_ref",
+            "name",
+            "grade",
+            "display_name",
+            "active",
+        ],
         "RETURNING id, class_id",
-        7,
         &params,
     )
     .await?;
@@ -442,11 +594,11 @@ pub async fn apply(
         })
         .collect();
     insert_many(
-        &mut tx,
-        "INSERT INTO roster_enrollments (user_ref, class_ref, primary_teacher, active)",
+        &mut *tx,
+        "roster_enrollments",
+        &["user_ref", "class_ref", "primary_teacher", "active"],
         "ON CONFLICT (user_ref, class_ref) DO UPDATE
          SET primary_teacher = excluded.primary_teacher, active = excluded.active",
-        4,
         &params,
     )
     .await?;
@@ -472,48 +624,25 @@ pub async fn apply(
                 .await?;
         }
     }
-    let mut demographics: Vec<(i64, String)> = Vec::new();
-    for record in &plan.demographics {
-        let Some(user_ref) = user_ref(&record.user_id) else {
-            continue;
-        };
-        // An omitted column changes nothing; a blank one clears the value.
-        let before = stored.demographics.get(&user_ref);
-        if let Some(json) = before {
-            // The usual case, the same values again: they serialize to the
-            // stored JSON (a BTreeMap's keys come out in order).
-            if serde_json::to_string(&record.values)? == *json {
-                continue;
-            }
+    // The plan keeps only the students whose values change.
+    let mut demographics: Vec<(i64, &str)> = Vec::with_capacity(plan.demographics.len());
+    for write in &plan.demographics {
+        if let Some(user_ref) = user_ref(&write.user_id) {
+            demographics.push((user_ref, &write.values_json));
         }
-        let before: Option<BTreeMap<String, Option<String>>> =
-            before.map(|json| serde_json::from_str(json)).transpose()?;
-        if before.as_ref().is_some_and(|before| {
-            record
-                .values
-                .iter()
-                .all(|(column, value)| before.get(column) == Some(value))
-        }) {
-            continue; // stored has more columns, and these are the same
-        }
-        let mut values = before.unwrap_or_default();
-        values.extend(record.values.clone());
-        demographics.push((user_ref, serde_json::to_string(&values)?));
     }
     let params: Vec<Param> = demographics
         .iter()
         .flat_map(|(user_ref, json)| [Param::Int(*user_ref), Param::Text(json)])
         .collect();
     insert_many(
-        &mut tx,
-        "INSERT INTO roster_demographics (user_ref, values_json)",
+        &mut *tx,
+        "roster_demographics",
+        &["user_ref", "values_json"],
         "ON CONFLICT (user_ref) DO UPDATE SET values_json = excluded.values_json",
-        2,
         &params,
     )
     .await?;
     phase("demographics");
-    tx.commit().await?;
-    phase("commit");
     Ok(())
 }

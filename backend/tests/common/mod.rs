@@ -123,7 +123,8 @@ pub fn router(pool: &AnyPool) -> Router {
             public: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
             secure_cookies: false,
         },
-    ))
+    )
+    .unwrap())
 }
 
 /// A browser, as far as the API can tell: it keeps the session cookie and
