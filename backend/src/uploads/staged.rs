@@ -459,8 +459,16 @@ async fn commit(
         planned,
     )
     .await?;
-    // Committed: the upload is done (the history keeps its report).
+    // Committed: the upload is done (the history keeps its report). Its
+    // records, roster and plan are millions of allocations: freed after
+    // the answer, off the async workers.
+    let done = (
+        planned.take(),
+        std::mem::replace(validation, Validation::Finishing),
+    );
+    drop(staged);
     state.staged.remove(&id);
+    tokio::task::spawn_blocking(move || drop(done));
     Ok(Json(report))
 }
 

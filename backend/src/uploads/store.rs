@@ -120,6 +120,23 @@ async fn insert_many(
     Ok(returned)
 }
 
+/// An enrollment as one number, for loading: the class row id, whether the
+/// teacher is primary (0, 1; 2 for a student's NULL) and active (0, 1).
+const PACKED_ENROLLMENT: &str =
+    "e.class_ref * 8 + COALESCE(e.primary_teacher, 2) * 2 + e.active";
+
+/// The class row id and the enrollment of a `PACKED_ENROLLMENT` number.
+fn unpack_enrollment(packed: i64) -> (i64, StoredEnrollment) {
+    let primary = (packed >> 1) & 3;
+    (
+        packed >> 3,
+        StoredEnrollment {
+            primary_teacher: (primary != 2).then_some(primary == 1),
+            active: packed & 1 == 1,
+        },
+    )
+}
+
 /// Reads a column by position alike from either driver's rows.
 trait Columns {
     fn int(&self, index: usize) -> sqlx::Result<i64>;
@@ -235,14 +252,19 @@ pub async fn load(pool: &TypedPool, district_id: i64) -> anyhow::Result<Stored> 
             },
         )
         .await?;
-    // Each user with their schools (`1,2`) in one row: every row fetched
-    // through the driver costs more than the parsing.
+    // Each user in one row with their schools (`1,2`) and enrollments
+    // (packed numbers, see `PACKED_ENROLLMENT`): every row fetched through
+    // the driver costs more than parsing, and a per-user look-up in the
+    // enrollments' primary key costs SQLite less than grouping a million
+    // enrollments.
     let aggregate = if sqlite { "group_concat" } else { "string_agg" };
     let statement = format!(
         "SELECT id, user_id, role, first_name, last_name, email, grade, district_user_id, state_id, active,
                 uploaded_at, edited_at,
                 (SELECT {aggregate}(CAST(us.school_ref AS TEXT), ',') FROM roster_user_schools us
-                 WHERE us.user_ref = u.id) AS schools
+                 WHERE us.user_ref = u.id) AS schools,
+                (SELECT {aggregate}(CAST({PACKED_ENROLLMENT} AS TEXT), ',') FROM roster_enrollments e
+                 WHERE e.user_ref = u.id) AS enrollments
          FROM roster_users u WHERE district_id = $1 ORDER BY id"
     );
     snapshot
@@ -272,10 +294,14 @@ pub async fn load(pool: &TypedPool, district_id: i64) -> anyhow::Result<Stored> 
                     .map(str::parse)
                     .collect::<Result<_, _>>()?,
             });
+            for packed in row.opt_str(13)?.iter().flat_map(|list| list.split(',')) {
+                let (class_ref, enrollment) = unpack_enrollment(packed.parse()?);
+                stored.enrollments.insert((id, class_ref), enrollment);
+            }
             Ok(())
         })
         .await?;
-    phase("users");
+    phase("users and enrollments");
     snapshot
         .for_each_row(
             "SELECT id, class_id, school_ref, name, grade, display_name, active FROM roster_classes WHERE district_id = $1",
@@ -294,37 +320,7 @@ pub async fn load(pool: &TypedPool, district_id: i64) -> anyhow::Result<Stored> 
             },
         )
         .await?;
-    // One row per user with all their enrollments, `class:primary:active`
-    // joined by commas: a large roster has millions of enrollments, and
-    // each row fetched through the driver costs far more than its parsing.
-    let statement = format!(
-        "SELECT e.user_ref, {aggregate}(CAST(e.class_ref AS TEXT) || ':' || CAST(COALESCE(e.primary_teacher, 2) AS TEXT)
-                || ':' || CAST(e.active AS TEXT), ',') AS list
-         FROM roster_enrollments e JOIN roster_classes c ON c.id = e.class_ref
-         WHERE c.district_id = $1 GROUP BY e.user_ref"
-    );
-    snapshot
-        .for_each_row(&statement, district_id, |row| {
-            let user_ref = row.int(0)?;
-            for item in row.opt_str(1)?.unwrap_or_default().split(',') {
-                let mut fields = item.split(':').map(str::parse::<i64>);
-                let (Some(Ok(class_ref)), Some(Ok(primary)), Some(Ok(active))) =
-                    (fields.next(), fields.next(), fields.next())
-                else {
-                    anyhow::bail!("stored enrollments of user {user_ref} do not read back");
-                };
-                stored.enrollments.insert(
-                    (user_ref, class_ref),
-                    StoredEnrollment {
-                        primary_teacher: (primary != 2).then_some(primary != 0),
-                        active: flag(active),
-                    },
-                );
-            }
-            Ok(())
-        })
-        .await?;
-    phase("enrollments");
+    phase("classes");
     snapshot
         .for_each_row(
             "SELECT d.user_ref, d.values_json FROM roster_demographics d
@@ -645,4 +641,25 @@ pub async fn apply(
     .await?;
     phase("demographics");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_enrollments_unpack() {
+        // class 12345: student (NULL → 2) active; primary teacher ended;
+        // secondary teacher active.
+        for (primary, active, expected) in [
+            (2, 1, (None, true)),
+            (1, 0, (Some(true), false)),
+            (0, 1, (Some(false), true)),
+        ] {
+            let packed = 12345 * 8 + primary * 2 + active;
+            let (class_ref, enrollment) = unpack_enrollment(packed);
+            assert_eq!(class_ref, 12345);
+            assert_eq!((enrollment.primary_teacher, enrollment.active), expected);
+        }
+    }
 }
