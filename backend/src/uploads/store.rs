@@ -1,7 +1,7 @@
 //! Loading a district's roster for reconciliation, and applying a plan in
 //! one transaction.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use futures_util::TryStreamExt;
 use sqlx::Row;
@@ -122,8 +122,7 @@ async fn insert_many(
 
 /// An enrollment as one number, for loading: the class row id, whether the
 /// teacher is primary (0, 1; 2 for a student's NULL) and active (0, 1).
-const PACKED_ENROLLMENT: &str =
-    "e.class_ref * 8 + COALESCE(e.primary_teacher, 2) * 2 + e.active";
+const PACKED_ENROLLMENT: &str = "e.class_ref * 8 + COALESCE(e.primary_teacher, 2) * 2 + e.active";
 
 /// The class row id and the enrollment of a `PACKED_ENROLLMENT` number.
 fn unpack_enrollment(packed: i64) -> (i64, StoredEnrollment) {
