@@ -79,6 +79,18 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to memory")
 }
 
+/// The process's peak resident memory so far (Linux), for the report.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.2} GB", kb / 1e6))
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
 fn main() -> anyhow::Result<()> {
     let students: usize = std::env::var("ROSTERGATE_BENCH_STUDENTS")
         .ok()
@@ -135,6 +147,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::ensure!(validated.report.valid, "the sample must be clean");
         let files = [("users", users_csv(&validated.records)), ("demographics", demographics_csv(&validated.records))];
         drop(validated);
+        println!("  peak memory of the process before the first request (the sample and its files): {}", peak_memory());
         let created = browser.json("/api/uploads/staged", json!({"fileName": "users.csv", "mode": "upsert"})).await?;
         let max_part = created["maxPartBytes"].as_u64().unwrap_or(1 << 20) as usize;
         browser.send(Method::DELETE, &format!("/api/uploads/staged/{}", created["id"].as_str().unwrap_or_default()), false, Vec::new()).await?;
@@ -162,19 +175,23 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             let validate = started.elapsed().as_secs_f64();
+            let peak_parts = peak_memory();
             let started = Instant::now();
             browser.json(&format!("/api/uploads/staged/{id}/preview"), json!({})).await?;
             let preview = started.elapsed().as_secs_f64();
+            let peak_preview = peak_memory();
             let started = Instant::now();
             let report = browser.json(&format!("/api/uploads/staged/{id}/commit"), json!({})).await?;
             let commit = started.elapsed().as_secs_f64();
+            let peak_commit = peak_memory();
             let unchanged_only = ["schools", "staff", "students", "classes", "enrollments"].iter().all(|e| {
                 let t = &report["counts"][e];
                 ["created", "updated", "removed", "errors"].iter().all(|k| t[k] == 0)
             });
             println!(
-                "  {round:<16} parts (decompress + validate) {validate:>6.2} s, preview (finish + load + plan) {preview:>6.2} s, commit (load + plan + write) {commit:>6.2} s; unchanged only: {unchanged_only}"
+                "  {round:<16} parts (decompress + validate) {validate:>6.2} s, preview (finish + load + plan) {preview:>6.2} s, commit (plan again if the roster changed + write) {commit:>6.2} s; unchanged only: {unchanged_only}"
             );
+            println!("  {:<16} peak memory of the process after the parts {peak_parts}, the preview {peak_preview}, the commit {peak_commit}", "");
         }
         pool.close().await;
         if let Some((admin, name)) = cleanup {
