@@ -165,7 +165,9 @@ pub async fn roster_version<'c>(
 }
 
 /// Marks the district's roster as changed. Call it in the transaction of
-/// the change (a portal edit, a school edit).
+/// the change (a portal edit, a school edit), before the change itself:
+/// every writer then locks the district's row first, so two writers never
+/// wait for each other's rows in opposite order (a PostgreSQL deadlock).
 pub async fn roster_changed<'c>(
     executor: impl Executor<'c, Database = Any>,
     district_id: i64,

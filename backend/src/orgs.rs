@@ -207,6 +207,9 @@ pub async fn insert_school(
     input: &SchoolInput,
 ) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // Uploads check school IDs: a plan made before is stale. First, as in
+    // every writer: the district's row is locked before any other.
+    roster_changed(&mut *tx, district_id).await?;
     let row = sqlx::query(
         "INSERT INTO schools (district_id, school_id, name, low_grade, high_grade, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
@@ -219,8 +222,6 @@ pub async fn insert_school(
     .bind(now())
     .fetch_one(&mut *tx)
     .await?;
-    // Uploads check school IDs: a plan made before is stale.
-    roster_changed(&mut *tx, district_id).await?;
     tx.commit().await?;
     row.try_get("id")
 }
@@ -268,6 +269,9 @@ async fn edit(
     ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), id).await?;
     // The district condition keeps other districts' schools out of reach.
     let mut tx = state.pool.begin().await?;
+    // Uploads check school IDs: a plan made before is stale. First, as in
+    // every writer: the district's row is locked before any other.
+    roster_changed(&mut *tx, district_id).await?;
     let updated = sqlx::query(
         "UPDATE schools SET school_id = $1, name = $2, low_grade = $3, high_grade = $4, updated_at = $5
          WHERE id = $6 AND district_id = $7",
@@ -282,10 +286,8 @@ async fn edit(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::NotFound); // rolled back on drop
     }
-    // Uploads check school IDs: a plan made before is stale.
-    roster_changed(&mut *tx, district_id).await?;
     tx.commit().await?;
     Ok(Json(School::from_input(id, input)))
 }

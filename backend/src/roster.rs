@@ -361,6 +361,10 @@ async fn edit_user(
         ));
     }
     let mut tx = state.pool.begin().await?;
+    // A staged upload's preview no longer describes this roster. First, so
+    // that every writer locks the district's row before roster rows (no
+    // deadlock with an upload's commit on PostgreSQL).
+    roster_changed(&mut *tx, district_id).await?;
     let updated = sqlx::query(
         "UPDATE roster_users SET first_name = $1, last_name = $2, email = $3, edited_at = $4
          WHERE district_id = $5 AND user_id = $6",
@@ -374,10 +378,8 @@ async fn edit_user(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::NotFound); // rolled back on drop
     }
-    // A staged upload's preview no longer describes this roster.
-    roster_changed(&mut *tx, district_id).await?;
     tx.commit().await?;
     Ok(Json(
         serde_json::json!({"userId": user_id, "firstName": first_name, "lastName": last_name, "email": email}),
