@@ -535,3 +535,51 @@ async fn a_commit_whose_history_row_fails_writes_nothing() {
         db.close().await;
     }
 }
+
+/// A school edit changes which school IDs an upload may name: a commit
+/// after one plans again (here the file's school is no longer known).
+#[tokio::test]
+async fn a_school_edit_between_preview_and_commit_makes_the_commit_plan_again() {
+    let (records, schools) = sample_records(20);
+    for db in databases("staged_school_edit").await {
+        let b = db.backend;
+        let mut client = setup(&db, &schools).await;
+        let id = stage(&mut client, &records).await;
+        let (status, preview) = client
+            .send(
+                Method::POST,
+                &format!("/api/uploads/staged/{id}/preview"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {preview}");
+        assert_eq!(tally(&preview, "schools")[4], 0, "{b}: all schools known");
+
+        let (_, listed) = client.send(Method::GET, "/api/schools", None).await;
+        let school = &listed.as_array().unwrap()[0];
+        let (status, edited) = client
+            .send(
+                Method::PUT,
+                &format!("/api/schools/{}", school["id"]),
+                Some(json!({"schoolId": "RENAMED-1", "name": school["name"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {edited}");
+
+        let (status, committed) = client
+            .send(
+                Method::POST,
+                &format!("/api/uploads/staged/{id}/commit"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {committed}");
+        assert_eq!(
+            tally(&committed, "schools")[4],
+            1,
+            "{b}: the old school ID is unknown now: {}",
+            committed["counts"]
+        );
+        db.close().await;
+    }
+}
