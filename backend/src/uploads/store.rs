@@ -27,8 +27,9 @@ enum Param<'a> {
     OptText(Option<&'a str>),
 }
 
-/// Rows per statement on PostgreSQL, sent as one JSON parameter.
-const POSTGRES_ROWS_PER_STATEMENT: usize = 20_000;
+/// Rows whose parameters are built at once; on PostgreSQL also the rows of
+/// one statement (one JSON parameter).
+const ROWS_PER_BATCH: usize = 20_000;
 
 /// Inserts rows of `columns.len()` parameters each into `table`, many rows
 /// per statement: most of an upload is new rows, and one statement per row
@@ -58,7 +59,7 @@ async fn insert_many(
             "INSERT INTO {table} ({column_list}) SELECT {column_list}
              FROM json_populate_recordset(NULL::{table}, $1::json) {tail}"
         );
-        for chunk in params.chunks(POSTGRES_ROWS_PER_STATEMENT * width) {
+        for chunk in params.chunks(ROWS_PER_BATCH * width) {
             let mut json = Vec::with_capacity(chunk.len() * 16);
             json.push(b'[');
             for (row, values) in chunk.chunks(width).enumerate() {
@@ -364,62 +365,63 @@ pub async fn apply(
             _ => None,
         })
         .collect();
-    let mut params = Vec::with_capacity(inserts.len() * 11);
-    for (user, _) in &inserts {
-        params.extend([
-            Param::Int(district_id),
-            Param::Text(&user.user_id),
-            Param::Text(user.role.as_str()),
-            Param::Text(&user.first_name),
-            Param::Text(&user.last_name),
-            Param::Text(&user.email),
-            Param::OptText(user.grade.as_deref()),
-            Param::OptText(user.district_id.as_deref()),
-            Param::OptText(user.state_id.as_deref()),
-            Param::Int(i64::from(!user.deactivate)),
-            Param::Int(now),
-        ]);
-    }
-    let inserted = insert_many(
-        &mut *tx,
-        "roster_users",
-        &[
-            "district_id",
-            "user_id",
-            "role",
-            "first_name",
-            "last_name",
-            "email",
-            "grade",
-            "district_user_id",
-            "state_id",
-            "active",
-            "uploaded_at",
-        ],
-        "RETURNING id, user_id",
-        &params,
-    )
-    .await?;
-    let mut new_user_refs: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
-    for row in &inserted {
-        new_user_refs.insert(row.try_get("user_id")?, row.try_get("id")?);
-    }
-    let mut params = Vec::new();
-    for (user, schools) in &inserts {
-        let user_ref = new_user_refs[&*user.user_id];
-        for school in *schools {
-            params.extend([Param::Int(user_ref), Param::Int(*school)]);
+    let mut new_user_refs: HashMap<String, i64> = HashMap::with_capacity(inserts.len());
+    for batch in inserts.chunks(ROWS_PER_BATCH) {
+        let mut params = Vec::with_capacity(batch.len() * 11);
+        for (user, _) in batch {
+            params.extend([
+                Param::Int(district_id),
+                Param::Text(&user.user_id),
+                Param::Text(user.role.as_str()),
+                Param::Text(&user.first_name),
+                Param::Text(&user.last_name),
+                Param::Text(&user.email),
+                Param::OptText(user.grade.as_deref()),
+                Param::OptText(user.district_id.as_deref()),
+                Param::OptText(user.state_id.as_deref()),
+                Param::Int(i64::from(!user.deactivate)),
+                Param::Int(now),
+            ]);
         }
+        let inserted = insert_many(
+            &mut *tx,
+            "roster_users",
+            &[
+                "district_id",
+                "user_id",
+                "role",
+                "first_name",
+                "last_name",
+                "email",
+                "grade",
+                "district_user_id",
+                "state_id",
+                "active",
+                "uploaded_at",
+            ],
+            "RETURNING id, user_id",
+            &params,
+        )
+        .await?;
+        for row in &inserted {
+            new_user_refs.insert(row.try_get("user_id")?, row.try_get("id")?);
+        }
+        let mut params = Vec::new();
+        for (user, schools) in batch {
+            let user_ref = new_user_refs[&*user.user_id];
+            for school in *schools {
+                params.extend([Param::Int(user_ref), Param::Int(*school)]);
+            }
+        }
+        insert_many(
+            &mut *tx,
+            "roster_user_schools",
+            &["user_ref", "school_ref"],
+            "",
+            &params,
+        )
+        .await?;
     }
-    insert_many(
-        &mut *tx,
-        "roster_user_schools",
-        &["user_ref", "school_ref"],
-        "",
-        &params,
-    )
-    .await?;
-
     phase("new users");
     for write in &plan.users {
         match write {
@@ -557,46 +559,38 @@ pub async fn apply(
     };
     phase("row ids");
     // Enrollments are most of an upload's rows: write them many per statement.
-    let mut enrollments: Vec<(i64, i64, Option<i64>, i64)> =
-        Vec::with_capacity(plan.enrollments.len());
-    for enrollment in &plan.enrollments {
-        let (Some(user_ref), Some(class_ref)) = (
-            user_ref(&enrollment.user_id),
-            class_ref(&enrollment.class_id),
-        ) else {
-            anyhow::bail!(
-                "enrollment {}/{} names an unknown user or class",
-                enrollment.user_id,
-                enrollment.class_id
-            );
-        };
-        enrollments.push((
-            user_ref,
-            class_ref,
-            enrollment.primary_teacher.map(i64::from),
-            i64::from(enrollment.active),
-        ));
+    // Parameters a batch at a time: a million enrollments' worth at once
+    // would hold a few hundred MB more at the peak of a large commit.
+    for batch in plan.enrollments.chunks(ROWS_PER_BATCH) {
+        let mut params = Vec::with_capacity(batch.len() * 4);
+        for enrollment in batch {
+            let (Some(user_ref), Some(class_ref)) = (
+                user_ref(&enrollment.user_id),
+                class_ref(&enrollment.class_id),
+            ) else {
+                anyhow::bail!(
+                    "enrollment {}/{} names an unknown user or class",
+                    enrollment.user_id,
+                    enrollment.class_id
+                );
+            };
+            params.extend([
+                Param::Int(user_ref),
+                Param::Int(class_ref),
+                Param::OptInt(enrollment.primary_teacher.map(i64::from)),
+                Param::Int(i64::from(enrollment.active)),
+            ]);
+        }
+        insert_many(
+            &mut *tx,
+            "roster_enrollments",
+            &["user_ref", "class_ref", "primary_teacher", "active"],
+            "ON CONFLICT (user_ref, class_ref) DO UPDATE
+             SET primary_teacher = excluded.primary_teacher, active = excluded.active",
+            &params,
+        )
+        .await?;
     }
-    let params: Vec<Param> = enrollments
-        .iter()
-        .flat_map(|(user_ref, class_ref, primary, active)| {
-            [
-                Param::Int(*user_ref),
-                Param::Int(*class_ref),
-                Param::OptInt(*primary),
-                Param::Int(*active),
-            ]
-        })
-        .collect();
-    insert_many(
-        &mut *tx,
-        "roster_enrollments",
-        &["user_ref", "class_ref", "primary_teacher", "active"],
-        "ON CONFLICT (user_ref, class_ref) DO UPDATE
-         SET primary_teacher = excluded.primary_teacher, active = excluded.active",
-        &params,
-    )
-    .await?;
     phase("enrollments");
     // Deactivated users and removed classes end all their enrollments.
     let ends: [(&str, &Vec<std::sync::Arc<str>>, RowRefOf); 2] = [
