@@ -494,7 +494,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/preview", post(preview), Access::EmbedToken,
             "{changesOffset?, changesLimit?}: end the input and show what processing would change (422 with the report when the files break the contract)"),
         ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/commit", post(commit), Access::EmbedToken,
-            "{confirm?, changesOffset?, changesLimit?}: process the staged upload in one transaction (409 safety-hold without confirm); the staged upload is then gone"),
+            "{confirm?, changesOffset?, changesLimit?}: process the staged upload in one transaction, with the preview's plan while the roster is unchanged since (409 safety-hold without confirm, 409 roster-busy); the staged upload is then gone"),
         ApiRoute::new(Method::DELETE, "/api/uploads/staged/{id}", delete(cancel), Access::EmbedToken,
             "Drop a staged upload: 204"),
     ]
