@@ -195,7 +195,18 @@ fn main() -> anyhow::Result<()> {
         }
         pool.close().await;
         if let Some((admin, name)) = cleanup {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await?;
+            // FORCE cannot end another role's process (autovacuum on the
+            // fresh database): try again a few times, as the tests do.
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let mut attempts = 0;
+            while let Err(error) = sqlx::query(sqlx::AssertSqlSafe(drop.clone())).execute(&admin).await {
+                attempts += 1;
+                if attempts == 10 {
+                    eprintln!("could not drop the bench database {name}: {error}");
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
         }
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
