@@ -232,7 +232,7 @@ async fn plan_against_stored(
     let started = Instant::now();
     let stored = store::load(&state.typed_pool, district_id).await?;
     let loaded = started.elapsed();
-    let plan = reconcile::plan(&stored, records, mode);
+    let plan = cpu_heavy(|| reconcile::plan(&stored, records, mode));
     tracing::info!(
         district = district_id,
         rows = records.enrollments.len() + records.users.len(),
@@ -241,6 +241,17 @@ async fn plan_against_stored(
         "upload planned"
     );
     Ok(Planned { mode, stored, plan })
+}
+
+/// Runs seconds of CPU work (planning a million rows) without stalling the
+/// other requests queued on this async worker: the multi-threaded runtime
+/// hands them to another worker meanwhile. (A current-thread runtime, as in
+/// tests, has no other worker: there it just runs.)
+fn cpu_heavy<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// The plan of accepted records: the `kept` one while the district's roster
