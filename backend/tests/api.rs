@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use backend::accounts::{create_admin, ensure_district, Permissions};
-use common::{databases, router, Client};
+use common::{databases, router, sqlite_database, Client};
 use serde_json::json;
 
 const BOTH: Permissions = Permissions {
@@ -473,7 +473,7 @@ fn admin_create_prints_a_password_that_signs_in() {
 /// route it lists answers (no 404 or 405) at its method.
 #[tokio::test]
 async fn openapi_lists_every_route() {
-    let db = databases("openapi").await.into_iter().next().unwrap();
+    let db = sqlite_database("openapi").await;
     let mut client = Client::new(router(&db.pool));
     let (status, doc) = client.send(Method::GET, "/api/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
-use common::{databases, only_unchanged, setup, tally, Client, TestDb};
+use common::{databases, only_unchanged, setup, sqlite_database, tally, Client, TestDb};
 use serde_json::{json, Value};
 use shared::sample::{generate, SampleOptions};
 
@@ -169,7 +169,7 @@ async fn push_previews_commits_and_is_idempotent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_holds_back_rows_with_errors() {
-    let db = databases("pusherrors").await.into_iter().next().unwrap();
+    let db = sqlite_database("pusherrors").await;
     let dir = std::env::temp_dir().join(format!("rg-push-errors-{}", std::process::id()));
     let (users, _, schools) = write_files(&dir, 40, 0.2);
     let mut ada = setup(&db, &schools).await;

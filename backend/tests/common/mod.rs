@@ -65,20 +65,24 @@ fn unique(name: &str) -> String {
     )
 }
 
-/// Fresh databases for one test: SQLite, and PostgreSQL where available.
-pub async fn databases(test: &str) -> Vec<TestDb> {
+/// A fresh SQLite database, for a test that needs one database of any kind.
+pub async fn sqlite_database(test: &str) -> TestDb {
     sqlx::any::install_default_drivers();
-    let mut out = Vec::new();
     let dir = std::env::temp_dir().join(unique(test));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("roster.db").display());
     let pool = backend::db::connect(&url).await.unwrap();
-    out.push(TestDb {
+    TestDb {
         backend: "sqlite",
         url,
         pool,
         drop: None,
-    });
+    }
+}
+
+/// Fresh databases for one test: SQLite, and PostgreSQL where available.
+pub async fn databases(test: &str) -> Vec<TestDb> {
+    let mut out = vec![sqlite_database(test).await];
 
     match std::env::var("ROSTERGATE_TEST_POSTGRES") {
         Ok(server) => {
