@@ -332,9 +332,10 @@ test('a school without an ID closes batch upload: the upload box says why and wh
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('.gate-closed', { hasText: 'Riverside Annex' }).waitFor();
   await page.getByRole('link', { name: 'Upload' }).click();
-  const reason = page.locator('.validator .gate-closed');
+  // The box first says it is checking the gate; wait for the verdict.
+  const reason = page.locator('.validator .gate-closed', { hasText: 'Riverside Annex' });
   await reason.waitFor();
-  assert.match(await reason.textContent(), /Riverside Annex/);
+  assert.match(await reason.textContent(), /Batch upload is closed until every school has a unique school ID/);
   assert.equal(await page.getByLabel('users.csv', { exact: true }).isDisabled(), true);
   assert.equal(await page.locator('.drop-zone').getAttribute('aria-disabled'), 'true');
   await shot(page, 'upload-gate-closed');
