@@ -1,22 +1,24 @@
 //! A fixed workload for instruction counts (callgrind) and memory profiles.
 //!
-//! `cargo run --release -p shared --example profile -- write ROWS FILE`
+//! `cargo run --release -p shared --example profile -- write ROWS FILE [ERROR_RATE]`
 //! writes the benchmark's sample district of about ROWS rows (the same as
-//! `benches/validate.rs`); `... -- validate FILE` validates it in 64 KiB
+//! `benches/validate.rs`, with damaged rows at ERROR_RATE); `... -- validate FILE` validates it in 64 KiB
 //! chunks, as the benchmark does, e.g. under
 //! `valgrind --tool=callgrind target/release/examples/profile validate FILE`.
+//! `... -- report FILE` prints the whole report and records as JSON, to
+//! check that a change leaves them byte-identical.
 
 use shared::sample::{generate, Sample, SampleOptions};
 use shared::{Options, Validator};
 
 /// A sample district of about `rows` rows (as in `benches/validate.rs`).
-fn sample_of(rows: usize) -> Sample {
+fn sample_of(rows: usize, error_rate: f64) -> Sample {
     let mut students = rows * 10 / 43;
     loop {
         let sample = generate(&SampleOptions {
             students,
             seed: 42,
-            error_rate: 0.0,
+            error_rate,
         });
         if sample.users_rows as usize >= rows || students > rows {
             return sample;
@@ -28,9 +30,10 @@ fn sample_of(rows: usize) -> Sample {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1..).unwrap_or_default() {
-        [mode, rows, file] if mode == "write" => {
+        [mode, rows, file, rest @ ..] if mode == "write" && rest.len() <= 1 => {
             let rows = rows.parse().expect("ROWS is a number");
-            let sample = sample_of(rows);
+            let error_rate = rest.first().map_or(0.0, |r| r.parse().expect("a rate"));
+            let sample = sample_of(rows, error_rate);
             std::fs::write(file, &sample.users_csv).expect("FILE can be written");
             println!("{} rows", sample.users_rows - 1);
         }
@@ -50,8 +53,21 @@ fn main() {
                 validated.records.enrollments.len()
             );
         }
+        [mode, file] if mode == "report" => {
+            let bytes = std::fs::read(file).expect("FILE can be read");
+            let mut validator = Validator::new(Options::default());
+            for chunk in bytes.chunks(64 * 1024) {
+                validator.push_users(chunk);
+            }
+            let validated = validator.finish();
+            let json = serde_json::json!({
+                "report": validated.report,
+                "records": validated.records,
+            });
+            println!("{json:#}");
+        }
         _ => {
-            eprintln!("usage: profile write ROWS FILE | profile validate FILE");
+            eprintln!("usage: profile write ROWS FILE [ERROR_RATE] | profile validate FILE | profile report FILE");
             std::process::exit(2);
         }
     }
