@@ -9,6 +9,8 @@
 //! check that a change leaves them byte-identical.
 
 use shared::sample::{generate, Sample, SampleOptions};
+use std::time::Instant;
+
 use shared::{Options, Validator};
 
 /// A sample district of about `rows` rows (as in `benches/validate.rs`).
@@ -39,11 +41,15 @@ fn main() {
         }
         [mode, file] if mode == "validate" => {
             let bytes = std::fs::read(file).expect("FILE can be read");
+            // Phase times go to stderr (the figures to compare are on stdout).
+            let start = Instant::now();
             let mut validator = Validator::new(Options::default());
             for chunk in bytes.chunks(64 * 1024) {
                 validator.push_users(chunk);
             }
+            let pushed = Instant::now();
             let validated = validator.finish();
+            let finished = Instant::now();
             println!(
                 "valid {} findings {} users {} classes {} enrollments {}",
                 validated.report.valid,
@@ -51,6 +57,13 @@ fn main() {
                 validated.records.users.len(),
                 validated.records.classes.len(),
                 validated.records.enrollments.len()
+            );
+            drop(validated);
+            eprintln!(
+                "push {:.3} s, finish {:.3} s, drop {:.3} s",
+                (pushed - start).as_secs_f64(),
+                (finished - pushed).as_secs_f64(),
+                finished.elapsed().as_secs_f64()
             );
         }
         [mode, file] if mode == "report" => {
