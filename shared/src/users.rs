@@ -367,6 +367,10 @@ impl UsersPass {
 
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
+        if let Some((row, known)) = self.repeated_row(record) {
+            self.aggregate(record.row, &row, known, sink);
+            return;
+        }
         let row_number = record.row;
         let cells = RowCells::new(&self.positions, record);
         let known = Known {
@@ -376,7 +380,7 @@ impl UsersPass {
             user: cells.value(Field::UserId).and_then(|id| self.find_user(id)),
             class: cells
                 .value(Field::ClassId)
-                .and_then(|id| self.class_index.get(id).copied()),
+                .and_then(|id| self.find_class(id)),
         };
         let user = known.user.map(|u| &self.users[u as usize]);
         let class = known.class.map(|c| &self.classes[c as usize]);
@@ -557,6 +561,105 @@ impl UsersPass {
             }
         }
         self.aggregate(row_number, &row, known, sink);
+    }
+
+    /// The row, when it only repeats what is known, as almost every row of
+    /// a users.csv does: its school, user and class are known, and each of
+    /// their cells is exactly (untrimmed) the canonical value already
+    /// accepted for them. Every such cell would be taken as the known value
+    /// (`RowCaster::is_known`), so the row would have no finding: casting
+    /// and the row rules are skipped. `None` for any other row, which takes
+    /// the full path; every finding is made there.
+    fn repeated_row<'r>(&mut self, record: &Record<'r>) -> Option<(Row<'r>, Known)> {
+        let cell = |field: Field| self.positions.get(field).map(|(i, _)| record.field(i));
+        let [action, school_id, user_id, role, first_name, last_name, email, grade, district_id, state_id, class_id, class_name, class_grade, display_name, primary] =
+            [
+                Field::Action,
+                Field::SchoolId,
+                Field::UserId,
+                Field::UserRole,
+                Field::UserFirstName,
+                Field::UserLastName,
+                Field::UserEmail,
+                Field::UserGrade,
+                Field::UserDistrictId,
+                Field::UserStateId,
+                Field::ClassId,
+                Field::ClassName,
+                Field::ClassGrade,
+                Field::ClassDisplayName,
+                Field::IsPrimaryTeacher,
+            ]
+            .map(cell);
+        if !is_blank_or_absent(action) {
+            return None; // the action rules
+        }
+        let primary = match primary {
+            None | Some("") => None,
+            Some("TRUE") => Some(true),
+            Some("FALSE") => Some(false),
+            Some(_) => return None,
+        };
+        let school = self.find_school(school_id?)?;
+        // A school is known only from a row without errors, so it passed
+        // the known-schools rule (`UnknownSchool`).
+        debug_assert!(self
+            .known_schools
+            .as_ref()
+            .is_none_or(|known| known.contains(&*self.schools.values[school as usize])));
+        let user = self.find_user(user_id?)?;
+        let class = self.find_class(class_id?)?;
+
+        let text = &self.user_text;
+        let agg = &self.users[user as usize];
+        let user_repeated = is_known_value(role, Some(agg.role.as_str()))
+            && is_known_value(first_name, Some(text.get(agg.first_name)))
+            && is_known_value(last_name, Some(text.get(agg.last_name)))
+            && is_known_value(email, Some(&agg.email))
+            // A staff member has no grade (a blank cell), a student one.
+            && is_known_value(grade, agg.grade)
+            && (agg.role != Role::Student || agg.grade.is_some())
+            && is_known_value(district_id, agg.district_id.map(|id| text.get(id)))
+            && is_known_value(state_id, agg.state_id.map(|id| text.get(id)))
+            // Only a teacher may be a class's primary teacher.
+            && (primary != Some(true) || agg.role == Role::Teacher);
+        let class_agg = &self.classes[class as usize];
+        let class_repeated = is_known_value(class_name, Some(&class_agg.name))
+            && is_known_value(class_grade, Some(class_agg.grade))
+            && is_known_value(display_name, class_agg.display_name.as_deref());
+        if !user_repeated || !class_repeated {
+            return None;
+        }
+        let given = |value: Option<&'r str>| value.filter(|v| !v.is_empty());
+        let row = Row {
+            action: None,
+            school_id,
+            user_id,
+            role: Some(agg.role),
+            first_name,
+            last_name,
+            email: email.map(Cow::Borrowed),
+            grade: agg.grade,
+            district_id: given(district_id),
+            state_id: given(state_id),
+            class_id,
+            class_name,
+            class_grade: Some(class_agg.grade),
+            display_name: given(display_name),
+            primary,
+            known_fields: REPEATED_FIELDS,
+        };
+        let known = Known {
+            school: Some(school),
+            user: Some(user),
+            class: Some(class),
+        };
+        Some((row, known))
+    }
+
+    /// The known class with this classId.
+    fn find_class(&self, id: &str) -> Option<u32> {
+        self.class_index.get(id).copied()
     }
 
     /// The known user with this userId. A user's rows usually follow each
@@ -1153,7 +1256,7 @@ impl UsersPass {
 const USERS_FIELD_COUNT: usize = Field::IsPrimaryTeacher as usize + 1;
 const _: () = assert!(USERS_FIELD_COUNT <= 32);
 
-fn field_bit(field: Field) -> u32 {
+const fn field_bit(field: Field) -> u32 {
     1 << (field as u32 % 32)
 }
 
@@ -1276,6 +1379,39 @@ impl<'r> RowCaster<'_, 'r> {
                     .with_detail(detail),
             ));
         }
+    }
+}
+
+/// The user's and class's fields whose cells `UsersPass::repeated_row`
+/// found equal to the known values (see `Row::known_fields`).
+const REPEATED_FIELDS: u32 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < USER_FIELDS.len() {
+        bits |= field_bit(USER_FIELDS[i]);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < CLASS_FIELDS.len() {
+        bits |= field_bit(CLASS_FIELDS[i]);
+        i += 1;
+    }
+    bits
+};
+
+/// A blank cell, or a column the file does not have.
+fn is_blank_or_absent(cell: Option<&str>) -> bool {
+    cell.is_none_or(str::is_empty)
+}
+
+/// Whether a raw (untrimmed) cell is exactly the known canonical value,
+/// where a blank cell or an absent column is a known value of none.
+#[inline]
+fn is_known_value(cell: Option<&str>, known: Option<&str>) -> bool {
+    match (cell, known) {
+        (Some(cell), Some(known)) => same_text(cell, known),
+        (cell, None) => is_blank_or_absent(cell),
+        (None, Some(_)) => false,
     }
 }
 
