@@ -984,17 +984,20 @@ impl UsersPass {
         // Sparse: users rarely share one (a Vec per user would cost 24 bytes each).
         let mut shared_secondary: FxHashMap<usize, Vec<(Field, u32)>> = FxHashMap::default();
         for field in [Field::UserDistrictId, Field::UserStateId] {
-            let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
-            // One entry per user at most: sized once rather than grown.
-            first_user_with.reserve(users.len());
-            for (index, user) in users.iter().enumerate() {
+            let ids = users.iter().enumerate().filter_map(|(index, user)| {
                 let id = match field {
                     Field::UserDistrictId => user.district_id,
                     _ => user.state_id,
                 };
-                let Some(id) = id.map(|id| user_text.get(id)) else {
-                    continue;
-                };
+                Some((index, user_text.get(id?)))
+            });
+            let repeated = repeated_hashes(ids.clone().map(|(_, id)| id));
+            if repeated.is_empty() {
+                continue;
+            }
+            let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
+            for (index, id) in ids.filter(|(_, id)| repeated.contains(&text_hash(id))) {
+                let user = &users[index];
                 match first_user_with.entry(id) {
                     Entry::Vacant(entry) => {
                         entry.insert(index);
@@ -1474,17 +1477,47 @@ fn other_values_hash(row: &Row<'_>, user_values_differ: bool, class_values_diffe
     nonzero_hash((user_values, class_values))
 }
 
+fn text_hash(text: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The hashes of the texts that occur more than once, a superset of the
+/// texts that do (two texts may share a hash). Rules about equal values
+/// among all users look only at the texts with these hashes: a set of
+/// `u64`s is far smaller and quicker to fill than a map of the texts, and
+/// is usually empty.
+fn repeated_hashes<'a>(texts: impl Iterator<Item = &'a str>) -> FxHashSet<u64> {
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    seen.reserve(texts.size_hint().0);
+    let mut repeated = FxHashSet::default();
+    for text in texts {
+        let hash = text_hash(text);
+        if !seen.insert(hash) {
+            repeated.insert(hash);
+        }
+    }
+    repeated
+}
+
 /// Rule 8 for one identifier column: distinct values that are equal once
 /// leading zeros are removed get one warning each, on their first row.
 fn leading_zero_warnings<'a>(
     field: Field,
-    values: impl Iterator<Item = (&'a str, u32)>,
+    values: impl Iterator<Item = (&'a str, u32)> + Clone,
     sink: &mut Sink,
 ) {
+    let stripped = |value: &'a str| value.trim_start_matches('0');
+    let repeated = repeated_hashes(values.clone().map(|(value, _)| stripped(value)));
+    if repeated.is_empty() {
+        return;
+    }
+    let values = values.filter(|(value, _)| repeated.contains(&text_hash(stripped(value))));
+
     // Most groups have one member: keep it inline, and a Vec only for more.
     type Member<'v> = (&'v str, u32);
     let mut groups: FxHashMap<&str, (Member<'_>, Vec<Member<'_>>)> = FxHashMap::default();
-    groups.reserve(values.size_hint().1.unwrap_or(0));
     for (value, row) in values {
         let stripped = value.trim_start_matches('0');
         match groups.entry(stripped) {
