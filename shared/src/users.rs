@@ -86,7 +86,7 @@ struct UserAgg {
     role: Role,
     first_name: TextRef,
     last_name: TextRef,
-    email: Arc<str>,
+    email: TextRef,
     grade: Option<&'static str>,
     district_id: Option<TextRef>,
     state_id: Option<TextRef>,
@@ -134,6 +134,40 @@ impl TextArena {
     }
 }
 
+/// An index of texts kept elsewhere (IDs, emails), by their hash: entries
+/// are 16 bytes, and growing the table reads no text (with the texts as
+/// keys, each would be read again at random). A text whose hash another
+/// text already has goes to a second table keyed by the text itself.
+#[derive(Debug, Default)]
+struct TextIndex {
+    by_hash: FxHashMap<u64, u32>,
+    collided: FxHashMap<Box<str>, u32>,
+}
+
+impl TextIndex {
+    /// The value of `text`; `text_of` gives the text of a value.
+    #[inline]
+    fn get<'t>(&self, text: &str, text_of: impl Fn(u32) -> &'t str) -> Option<u32> {
+        match self.by_hash.get(&text_hash(text)) {
+            Some(&value) if same_text(text_of(value), text) => Some(value),
+            _ if self.collided.is_empty() => None,
+            _ => self.collided.get(text).copied(),
+        }
+    }
+
+    /// Adds a text that is not in the index.
+    fn insert(&mut self, text: &str, value: u32) {
+        match self.by_hash.entry(text_hash(text)) {
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+            }
+            Entry::Occupied(_) => {
+                self.collided.insert(text.into(), value);
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct ClassAgg {
     class_id: Arc<str>,
@@ -150,6 +184,10 @@ struct ClassAgg {
     teacher_rows: u32,
     primary_teacher: u32,
     primary_conflict: bool,
+    /// The class of the row that last followed a row of this class: rows
+    /// follow each other in the same order of classes for each student of
+    /// a section, so it is usually the next row's class.
+    next_class: u32,
 }
 
 /// Entities a row names that are already known (looked up once per row).
@@ -292,10 +330,12 @@ pub(crate) struct UsersPass {
     users: Vec<UserAgg>,
     /// The text of the users' names and IDs.
     user_text: TextArena,
-    user_index: FxHashMap<Arc<str>, u32>,
-    email_index: FxHashMap<Arc<str>, u32>,
+    user_index: TextIndex,
+    email_index: TextIndex,
     classes: Vec<ClassAgg>,
-    class_index: FxHashMap<Arc<str>, u32>,
+    class_index: TextIndex,
+    /// The class of the last row that named a known one (see `ClassAgg::next_class`).
+    last_class: u32,
     /// (user, class) → index into `pair_states`, only for users with more
     /// than `PAIRS_LISTED` pairs (the others are found on their list).
     many_pairs: FxHashMap<(u32, u32), u32>,
@@ -328,10 +368,11 @@ impl UsersPass {
             schools: Interner::default(),
             users: Vec::new(),
             user_text: TextArena::default(),
-            user_index: FxHashMap::default(),
-            email_index: FxHashMap::default(),
+            user_index: TextIndex::default(),
+            email_index: TextIndex::default(),
             classes: Vec::new(),
-            class_index: FxHashMap::default(),
+            class_index: TextIndex::default(),
+            last_class: NONE,
             many_pairs: FxHashMap::default(),
             pair_states: Vec::new(),
             rows: Vec::new(),
@@ -359,7 +400,7 @@ impl UsersPass {
                 .ok()
                 .and_then(|r| Role::parse(&r))
         });
-        if !self.user_index.contains_key(user_id) {
+        if self.find_user(user_id).is_none() {
             let known = self.held_back_roles.entry(user_id.into()).or_insert(role);
             *known = known.or(role);
         }
@@ -413,7 +454,7 @@ impl UsersPass {
             last_name: cast
                 .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name)))
                 .and_then(borrowed),
-            email: cast.text_or_known(Field::UserEmail, user.map(|u| &*u.email)),
+            email: cast.text_or_known(Field::UserEmail, user.map(|u| text.get(u.email))),
             grade: None,
             district_id: cast
                 .text_or_known(
@@ -549,7 +590,7 @@ impl UsersPass {
             }
             if has_error {
                 if let Some(user_id) = row.user_id {
-                    if !self.user_index.contains_key(user_id) {
+                    if self.find_user(user_id).is_none() {
                         let known = self
                             .held_back_roles
                             .entry(user_id.into())
@@ -615,7 +656,7 @@ impl UsersPass {
         let user_repeated = is_known_value(role, Some(agg.role.as_str()))
             && is_known_value(first_name, Some(text.get(agg.first_name)))
             && is_known_value(last_name, Some(text.get(agg.last_name)))
-            && is_known_value(email, Some(&agg.email))
+            && is_known_value(email, Some(text.get(agg.email)))
             // A staff member has no grade (a blank cell), a student one.
             && is_known_value(grade, agg.grade)
             && (agg.role != Role::Student || agg.grade.is_some())
@@ -657,9 +698,33 @@ impl UsersPass {
         Some((row, known))
     }
 
-    /// The known class with this classId.
-    fn find_class(&self, id: &str) -> Option<u32> {
-        self.class_index.get(id).copied()
+    /// The known class with this classId: the one that followed the last
+    /// row's class last time is tried before the index.
+    fn find_class(&mut self, id: &str) -> Option<u32> {
+        let classes = &mut self.classes;
+        if let Some(last) = classes.get(self.last_class as usize) {
+            let predicted = last.next_class;
+            if classes
+                .get(predicted as usize)
+                .is_some_and(|c| same_text(&c.class_id, id))
+            {
+                self.last_class = predicted;
+                return Some(predicted);
+            }
+        }
+        let found = self
+            .class_index
+            .get(id, |c| &classes[c as usize].class_id)?;
+        self.class_followed(found);
+        Some(found)
+    }
+
+    /// Notes that a row of `class` followed a row of the `last_class`.
+    fn class_followed(&mut self, class: u32) {
+        if let Some(last) = self.classes.get_mut(self.last_class as usize) {
+            last.next_class = class;
+        }
+        self.last_class = class;
     }
 
     /// The known user with this userId. A user's rows usually follow each
@@ -670,7 +735,8 @@ impl UsersPass {
                 return Some(self.last_user);
             }
         }
-        let found = self.user_index.get(id).copied()?;
+        let users = &self.users;
+        let found = self.user_index.get(id, |u| &users[u as usize].user_id)?;
         self.last_user = found;
         Some(found)
     }
@@ -729,7 +795,7 @@ impl UsersPass {
                     compare(Field::UserRole) && agg.role != role,
                     compare(Field::UserFirstName) && text.get(agg.first_name) != first_name,
                     compare(Field::UserLastName) && text.get(agg.last_name) != last_name,
-                    compare(Field::UserEmail) && *agg.email != *email,
+                    compare(Field::UserEmail) && text.get(agg.email) != email,
                     compare(Field::UserGrade) && agg.grade != row.grade,
                     compare(Field::UserDistrictId)
                         && agg.district_id.map(|id| text.get(id)) != row.district_id,
@@ -750,10 +816,13 @@ impl UsersPass {
             None => {
                 let user = self.users.len() as u32;
                 let user_id: Arc<str> = user_id.into();
-                let email: Arc<str> = email.into();
                 let mut duplicate_email_row = NONE;
-                match self.email_index.get(&*email) {
-                    Some(&other) => {
+                let (users, text) = (&self.users, &self.user_text);
+                match self
+                    .email_index
+                    .get(email, |u| text.get(users[u as usize].email))
+                {
+                    Some(other) => {
                         let other = &mut self.users[other as usize];
                         if other.duplicate_email_row == NONE {
                             other.duplicate_email_row = row32;
@@ -761,15 +830,16 @@ impl UsersPass {
                         duplicate_email_row = other.first_row;
                     }
                     None => {
-                        self.email_index.insert(email.clone(), user);
+                        self.email_index.insert(email, user);
                     }
                 }
+                self.user_index.insert(&user_id, user);
                 self.users.push(UserAgg {
-                    user_id: user_id.clone(),
+                    user_id,
                     role,
                     first_name: self.user_text.push(first_name),
                     last_name: self.user_text.push(last_name),
-                    email,
+                    email: self.user_text.push(email),
                     grade: row.grade,
                     district_id: row.district_id.map(|id| self.user_text.push(id)),
                     state_id: row.state_id.map(|id| self.user_text.push(id)),
@@ -781,7 +851,6 @@ impl UsersPass {
                     last_pair: NONE,
                     pair_count: 0,
                 });
-                self.user_index.insert(user_id, user);
                 self.last_user = user;
                 user
             }
@@ -815,9 +884,9 @@ impl UsersPass {
                 }
                 None => {
                     let class = self.classes.len() as u32;
-                    let class_id: Arc<str> = class_id.into();
+                    self.class_index.insert(class_id, class);
                     self.classes.push(ClassAgg {
-                        class_id: class_id.clone(),
+                        class_id: class_id.into(),
                         school,
                         name: class_name.into(),
                         grade: class_grade,
@@ -829,8 +898,9 @@ impl UsersPass {
                         teacher_rows: 0,
                         primary_teacher: NONE,
                         primary_conflict: false,
+                        next_class: NONE,
                     });
-                    self.class_index.insert(class_id, class);
+                    self.class_followed(class);
                     class
                 }
             };
@@ -953,14 +1023,7 @@ impl UsersPass {
         } = self;
         // The lookups of the streaming pass are done with: free them before
         // the records are built, when memory peaks.
-        drop((many_pairs, email_index, class_index));
-        // The index of users is needed again only for the roles.
-        let user_index = if roles {
-            user_index
-        } else {
-            drop(user_index);
-            FxHashMap::default()
-        };
+        drop((many_pairs, user_index, email_index, class_index));
 
         // Rule 9: an entity that fails fails its own rows only.
         // Rows named in the messages of conflicting enrollments and primary teachers.
@@ -1178,7 +1241,7 @@ impl UsersPass {
                     role: agg.role,
                     first_name: String::from(user_text.get(agg.first_name)),
                     last_name: String::from(user_text.get(agg.last_name)),
-                    email: String::from(&*agg.email),
+                    email: String::from(user_text.get(agg.email)),
                     grade: agg.grade.map(Cow::Borrowed),
                     district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
                     state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
@@ -1246,9 +1309,9 @@ impl UsersPass {
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         if roles {
             outcome.roles = held_back_roles;
-            outcome.roles.reserve(user_index.len());
-            for (id, index) in user_index {
-                outcome.roles.insert(id, Some(users[index as usize].role));
+            outcome.roles.reserve(users.len());
+            for user in &users {
+                outcome.roles.insert(user.user_id.clone(), Some(user.role));
             }
         }
         outcome
@@ -1568,7 +1631,23 @@ fn leading_zero_warnings<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::same_text;
+    use super::{same_text, text_hash, TextIndex};
+
+    #[test]
+    fn text_index_keeps_texts_whose_hashes_collide_apart() {
+        let texts = ["a", "b", "c"];
+        let text_of = |value: u32| texts[value as usize];
+        let mut index = TextIndex::default();
+        // As if "a" and "b" had one hash (no real pair is known to collide):
+        // "a" is under the hash of "b".
+        index.by_hash.insert(text_hash("b"), 0);
+        index.insert("b", 1);
+        assert_eq!(index.collided.len(), 1);
+        assert_eq!(index.get("b", text_of), Some(1));
+        assert_eq!(index.get("c", text_of), None);
+        index.insert("c", 2);
+        assert_eq!(index.get("c", text_of), Some(2));
+    }
 
     #[test]
     fn same_text_agrees_with_eq() {
