@@ -57,6 +57,13 @@ impl<'a> Record<'a> {
         &self.text[start..end]
     }
 
+    /// The raw field as bytes: no `str` slicing, for comparing.
+    #[inline]
+    pub fn field_bytes(&self, index: usize) -> &'a [u8] {
+        let (start, end) = self.spans[index];
+        &self.text.as_bytes()[start..end]
+    }
+
     pub fn fields(&self) -> impl Iterator<Item = &'a str> + '_ {
         (0..self.len()).map(|i| self.field(i))
     }

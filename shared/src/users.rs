@@ -141,22 +141,22 @@ impl TextArena {
 #[derive(Debug, Default)]
 struct TextIndex {
     by_hash: FxHashMap<u64, u32>,
-    collided: FxHashMap<Box<str>, u32>,
+    collided: FxHashMap<Box<[u8]>, u32>,
 }
 
 impl TextIndex {
     /// The value of `text`; `text_of` gives the text of a value.
     #[inline]
-    fn get<'t>(&self, text: &str, text_of: impl Fn(u32) -> &'t str) -> Option<u32> {
+    fn get<'t>(&self, text: &[u8], text_of: impl Fn(u32) -> &'t str) -> Option<u32> {
         match self.by_hash.get(&text_hash(text)) {
-            Some(&value) if same_text(text_of(value), text) => Some(value),
+            Some(&value) if same_bytes(text_of(value).as_bytes(), text) => Some(value),
             _ if self.collided.is_empty() => None,
             _ => self.collided.get(text).copied(),
         }
     }
 
     /// Adds a text that is not in the index.
-    fn insert(&mut self, text: &str, value: u32) {
+    fn insert(&mut self, text: &[u8], value: u32) {
         match self.by_hash.entry(text_hash(text)) {
             Entry::Vacant(entry) => {
                 entry.insert(value);
@@ -196,6 +196,21 @@ struct Known {
     school: Option<u32>,
     user: Option<u32>,
     class: Option<u32>,
+}
+
+/// A clean row once its school, user and class are known (`class` is
+/// `NONE` for a row without one), for `UsersPass::enroll`.
+#[derive(Debug, Clone, Copy)]
+struct CleanRow {
+    row: u64,
+    school: u32,
+    user: u32,
+    role: Role,
+    class: u32,
+    action: Option<Action>,
+    primary: Option<bool>,
+    /// See `RowKey::other_values`.
+    other_values: u64,
 }
 
 /// A clean row, by reference.
@@ -400,7 +415,7 @@ impl UsersPass {
                 .ok()
                 .and_then(|r| Role::parse(&r))
         });
-        if self.find_user(user_id).is_none() {
+        if self.find_user(user_id.as_bytes()).is_none() {
             let known = self.held_back_roles.entry(user_id.into()).or_insert(role);
             *known = known.or(role);
         }
@@ -408,8 +423,10 @@ impl UsersPass {
 
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
-        if let Some((row, known)) = self.repeated_row(record) {
-            self.aggregate(record.row, &row, known, sink);
+        if let Some(repeated) = self.repeated_row(record) {
+            self.note_user_school(repeated.user, repeated.school);
+            self.note_class_school(repeated.class, repeated.school);
+            self.enroll(repeated, sink);
             return;
         }
         let row_number = record.row;
@@ -417,11 +434,13 @@ impl UsersPass {
         let known = Known {
             school: cells
                 .value(Field::SchoolId)
-                .and_then(|id| self.find_school(id)),
-            user: cells.value(Field::UserId).and_then(|id| self.find_user(id)),
+                .and_then(|id| self.find_school(id.as_bytes())),
+            user: cells
+                .value(Field::UserId)
+                .and_then(|id| self.find_user(id.as_bytes())),
             class: cells
                 .value(Field::ClassId)
-                .and_then(|id| self.find_class(id)),
+                .and_then(|id| self.find_class(id.as_bytes())),
         };
         let user = known.user.map(|u| &self.users[u as usize]);
         let class = known.class.map(|c| &self.classes[c as usize]);
@@ -590,7 +609,7 @@ impl UsersPass {
             }
             if has_error {
                 if let Some(user_id) = row.user_id {
-                    if self.find_user(user_id).is_none() {
+                    if self.find_user(user_id.as_bytes()).is_none() {
                         let known = self
                             .held_back_roles
                             .entry(user_id.into())
@@ -608,11 +627,17 @@ impl UsersPass {
     /// a users.csv does: its school, user and class are known, and each of
     /// their cells is exactly (untrimmed) the canonical value already
     /// accepted for them. Every such cell would be taken as the known value
-    /// (`RowCaster::is_known`), so the row would have no finding: casting
-    /// and the row rules are skipped. `None` for any other row, which takes
-    /// the full path; every finding is made there.
-    fn repeated_row<'r>(&mut self, record: &Record<'r>) -> Option<(Row<'r>, Known)> {
-        let cell = |field: Field| self.positions.get(field).map(|(i, _)| record.field(i));
+    /// (`RowCaster::is_known`) and every value would equal the user's and
+    /// the class's, so the row would have no finding of its own: casting,
+    /// the row rules and the comparing in `aggregate` are skipped. `None`
+    /// for any other row, which takes the full path; every finding is made
+    /// there. Cells are compared as bytes (no `str` slicing).
+    fn repeated_row(&mut self, record: &Record<'_>) -> Option<CleanRow> {
+        let cell = |field: Field| {
+            self.positions
+                .get(field)
+                .map(|(i, _)| record.field_bytes(i))
+        };
         let [action, school_id, user_id, role, first_name, last_name, email, grade, district_id, state_id, class_id, class_name, class_grade, display_name, primary] =
             [
                 Field::Action,
@@ -636,9 +661,9 @@ impl UsersPass {
             return None; // the action rules
         }
         let primary = match primary {
-            None | Some("") => None,
-            Some("TRUE") => Some(true),
-            Some("FALSE") => Some(false),
+            None | Some(b"") => None,
+            Some(b"TRUE") => Some(true),
+            Some(b"FALSE") => Some(false),
             Some(_) => return None,
         };
         let school = self.find_school(school_id?)?;
@@ -671,42 +696,28 @@ impl UsersPass {
         if !user_repeated || !class_repeated {
             return None;
         }
-        let given = |value: Option<&'r str>| value.filter(|v| !v.is_empty());
-        let row = Row {
+        Some(CleanRow {
+            row: record.row,
+            school,
+            user,
+            role: agg.role,
+            class,
             action: None,
-            school_id,
-            user_id,
-            role: Some(agg.role),
-            first_name,
-            last_name,
-            email: email.map(Cow::Borrowed),
-            grade: agg.grade,
-            district_id: given(district_id),
-            state_id: given(state_id),
-            class_id,
-            class_name,
-            class_grade: Some(class_agg.grade),
-            display_name: given(display_name),
             primary,
-            known_fields: REPEATED_FIELDS,
-        };
-        let known = Known {
-            school: Some(school),
-            user: Some(user),
-            class: Some(class),
-        };
-        Some((row, known))
+            // The values are the user's and the class's.
+            other_values: 0,
+        })
     }
 
     /// The known class with this classId: the one that followed the last
     /// row's class last time is tried before the index.
-    fn find_class(&mut self, id: &str) -> Option<u32> {
+    fn find_class(&mut self, id: &[u8]) -> Option<u32> {
         let classes = &mut self.classes;
         if let Some(last) = classes.get(self.last_class as usize) {
             let predicted = last.next_class;
             if classes
                 .get(predicted as usize)
-                .is_some_and(|c| same_text(&c.class_id, id))
+                .is_some_and(|c| same_bytes(c.class_id.as_bytes(), id))
             {
                 self.last_class = predicted;
                 return Some(predicted);
@@ -729,9 +740,9 @@ impl UsersPass {
 
     /// The known user with this userId. A user's rows usually follow each
     /// other, so the last user found is tried before the index.
-    fn find_user(&mut self, id: &str) -> Option<u32> {
+    fn find_user(&mut self, id: &[u8]) -> Option<u32> {
         if let Some(last) = self.users.get(self.last_user as usize) {
-            if same_text(&last.user_id, id) {
+            if same_bytes(last.user_id.as_bytes(), id) {
                 return Some(self.last_user);
             }
         }
@@ -742,12 +753,13 @@ impl UsersPass {
     }
 
     /// The known school with this schoolId (the last one found first, as for users).
-    fn find_school(&mut self, id: &str) -> Option<u32> {
+    fn find_school(&mut self, id: &[u8]) -> Option<u32> {
         if let Some(last) = self.schools.values.get(self.last_school as usize) {
-            if same_text(last, id) {
+            if same_bytes(last.as_bytes(), id) {
                 return Some(self.last_school);
             }
         }
+        let id = std::str::from_utf8(id).ok()?;
         let found = self.schools.index.get(id).copied()?;
         self.last_school = found;
         Some(found)
@@ -808,9 +820,7 @@ impl UsersPass {
                         user_values_differ = true;
                     }
                 }
-                if agg.school != school && !agg.other_schools.contains(&school) {
-                    agg.other_schools.push(school);
-                }
+                self.note_user_school(user, school);
                 user
             }
             None => {
@@ -820,7 +830,7 @@ impl UsersPass {
                 let (users, text) = (&self.users, &self.user_text);
                 match self
                     .email_index
-                    .get(email, |u| text.get(users[u as usize].email))
+                    .get(email.as_bytes(), |u| text.get(users[u as usize].email))
                 {
                     Some(other) => {
                         let other = &mut self.users[other as usize];
@@ -830,10 +840,10 @@ impl UsersPass {
                         duplicate_email_row = other.first_row;
                     }
                     None => {
-                        self.email_index.insert(email, user);
+                        self.email_index.insert(email.as_bytes(), user);
                     }
                 }
-                self.user_index.insert(&user_id, user);
+                self.user_index.insert(user_id.as_bytes(), user);
                 self.users.push(UserAgg {
                     user_id,
                     role,
@@ -857,17 +867,18 @@ impl UsersPass {
         };
 
         let mut class = NONE;
-        let mut pair = NONE;
+        let mut other_values = 0;
         if let (Some(class_id), Some(class_name), Some(class_grade)) =
             (row.class_id, row.class_name, row.class_grade)
         {
-            let plain = row.action.is_none();
             let mut class_values_differ = false;
             class = match known.class {
                 Some(class) => {
+                    // The school is a value of the row key of its own.
+                    self.note_class_school(class, school);
                     let agg = &mut self.classes[class as usize];
+                    // CLASS_FIELDS after the school.
                     let differs = [
-                        agg.school != school,
                         compare(Field::ClassName) && *agg.name != *class_name,
                         compare(Field::ClassGrade) && agg.grade != class_grade,
                         compare(Field::ClassDisplayName)
@@ -875,16 +886,15 @@ impl UsersPass {
                     ];
                     for (i, differs) in differs.into_iter().enumerate() {
                         if differs {
-                            agg.conflicts |= 1 << i;
-                            // The school is a value of the row key of its own.
-                            class_values_differ |= i > 0;
+                            agg.conflicts |= 1 << (i + 1);
+                            class_values_differ = true;
                         }
                     }
                     class
                 }
                 None => {
                     let class = self.classes.len() as u32;
-                    self.class_index.insert(class_id, class);
+                    self.class_index.insert(class_id.as_bytes(), class);
                     self.classes.push(ClassAgg {
                         class_id: class_id.into(),
                         school,
@@ -905,12 +915,61 @@ impl UsersPass {
                 }
             };
 
-            // Rule 5: one row per (user, class).
-            let row_key = RowKey {
+            other_values = other_values_hash(row, user_values_differ, class_values_differ);
+        }
+        self.enroll(
+            CleanRow {
+                row: row_number,
+                school,
+                user,
+                role,
+                class,
                 action: row.action,
                 primary: row.primary,
+                other_values,
+            },
+            sink,
+        );
+    }
+
+    /// A user's row names `school`: rule 3 (a student has one school).
+    fn note_user_school(&mut self, user: u32, school: u32) {
+        let agg = &mut self.users[user as usize];
+        if agg.school != school && !agg.other_schools.contains(&school) {
+            agg.other_schools.push(school);
+        }
+    }
+
+    /// A class's row names `school`: rule 2 (rows of a class agree).
+    fn note_class_school(&mut self, class: u32, school: u32) {
+        let agg = &mut self.classes[class as usize];
+        if agg.school != school {
+            agg.conflicts |= 1; // CLASS_FIELDS[0]
+        }
+    }
+
+    /// Adds a clean row whose user and class are known now (rules 5-7).
+    fn enroll(&mut self, clean: CleanRow, sink: &mut Sink) {
+        let CleanRow {
+            row: row_number,
+            school,
+            user,
+            role,
+            class,
+            action,
+            primary,
+            other_values,
+        } = clean;
+        let row32 = u32_row(row_number);
+        let mut pair = NONE;
+        if class != NONE {
+            let plain = action.is_none();
+            // Rule 5: one row per (user, class).
+            let row_key = RowKey {
+                action,
+                primary,
                 school,
-                other_values: other_values_hash(row, user_values_differ, class_values_differ),
+                other_values,
             };
             let found = self.find_pair(user, class);
             let new_pair = found.is_none();
@@ -941,7 +1000,7 @@ impl UsersPass {
                     Role::Teacher => agg.teacher_rows += 1,
                     _ => {}
                 }
-                if row.primary == Some(true) {
+                if primary == Some(true) {
                     if agg.primary_teacher == NONE {
                         agg.primary_teacher = user;
                     } else if agg.primary_teacher != user {
@@ -957,8 +1016,8 @@ impl UsersPass {
             class,
             school,
             pair,
-            action: row.action,
-            primary: row.primary == Some(true) && row.action.is_none(),
+            action,
+            primary: primary == Some(true) && action.is_none(),
         });
     }
 
@@ -1059,7 +1118,7 @@ impl UsersPass {
                 continue;
             }
             let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
-            for (index, id) in ids.filter(|(_, id)| repeated.contains(&text_hash(id))) {
+            for (index, id) in ids.filter(|(_, id)| repeated.contains(&text_hash(id.as_bytes()))) {
                 let user = &users[index];
                 match first_user_with.entry(id) {
                     Entry::Vacant(entry) => {
@@ -1322,7 +1381,7 @@ impl UsersPass {
 const USERS_FIELD_COUNT: usize = Field::IsPrimaryTeacher as usize + 1;
 const _: () = assert!(USERS_FIELD_COUNT <= 32);
 
-const fn field_bit(field: Field) -> u32 {
+fn field_bit(field: Field) -> u32 {
     1 << (field as u32 % 32)
 }
 
@@ -1448,34 +1507,17 @@ impl<'r> RowCaster<'_, 'r> {
     }
 }
 
-/// The user's and class's fields whose cells `UsersPass::repeated_row`
-/// found equal to the known values (see `Row::known_fields`).
-const REPEATED_FIELDS: u32 = {
-    let mut bits = 0;
-    let mut i = 0;
-    while i < USER_FIELDS.len() {
-        bits |= field_bit(USER_FIELDS[i]);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < CLASS_FIELDS.len() {
-        bits |= field_bit(CLASS_FIELDS[i]);
-        i += 1;
-    }
-    bits
-};
-
 /// A blank cell, or a column the file does not have.
-fn is_blank_or_absent(cell: Option<&str>) -> bool {
-    cell.is_none_or(str::is_empty)
+fn is_blank_or_absent(cell: Option<&[u8]>) -> bool {
+    cell.is_none_or(<[u8]>::is_empty)
 }
 
 /// Whether a raw (untrimmed) cell is exactly the known canonical value,
 /// where a blank cell or an absent column is a known value of none.
 #[inline]
-fn is_known_value(cell: Option<&str>, known: Option<&str>) -> bool {
+fn is_known_value(cell: Option<&[u8]>, known: Option<&str>) -> bool {
     match (cell, known) {
-        (Some(cell), Some(known)) => same_text(cell, known),
+        (Some(cell), Some(known)) => same_bytes(cell, known.as_bytes()),
         (cell, None) => is_blank_or_absent(cell),
         (None, Some(_)) => false,
     }
@@ -1485,7 +1527,12 @@ fn is_known_value(cell: Option<&str>, known: Option<&str>) -> bool {
 /// (cells are mostly shorter than 16 bytes, and a row compares a dozen).
 #[inline]
 fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// `same_text` of bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -1540,9 +1587,9 @@ fn other_values_hash(row: &Row<'_>, user_values_differ: bool, class_values_diffe
     nonzero_hash((user_values, class_values))
 }
 
-fn text_hash(text: &str) -> u64 {
+fn text_hash(text: &[u8]) -> u64 {
     let mut hasher = FxHasher::default();
-    text.hash(&mut hasher);
+    hasher.write(text);
     hasher.finish()
 }
 
@@ -1556,7 +1603,7 @@ fn repeated_hashes<'a>(texts: impl Iterator<Item = &'a str>) -> FxHashSet<u64> {
     seen.reserve(texts.size_hint().0);
     let mut repeated = FxHashSet::default();
     for text in texts {
-        let hash = text_hash(text);
+        let hash = text_hash(text.as_bytes());
         if !seen.insert(hash) {
             repeated.insert(hash);
         }
@@ -1576,7 +1623,8 @@ fn leading_zero_warnings<'a>(
     if repeated.is_empty() {
         return;
     }
-    let values = values.filter(|(value, _)| repeated.contains(&text_hash(stripped(value))));
+    let values =
+        values.filter(|(value, _)| repeated.contains(&text_hash(stripped(value).as_bytes())));
 
     // Most groups have one member: keep it inline, and a Vec only for more.
     type Member<'v> = (&'v str, u32);
@@ -1640,13 +1688,13 @@ mod tests {
         let mut index = TextIndex::default();
         // As if "a" and "b" had one hash (no real pair is known to collide):
         // "a" is under the hash of "b".
-        index.by_hash.insert(text_hash("b"), 0);
-        index.insert("b", 1);
+        index.by_hash.insert(text_hash(b"b"), 0);
+        index.insert(b"b", 1);
         assert_eq!(index.collided.len(), 1);
-        assert_eq!(index.get("b", text_of), Some(1));
-        assert_eq!(index.get("c", text_of), None);
-        index.insert("c", 2);
-        assert_eq!(index.get("c", text_of), Some(2));
+        assert_eq!(index.get(b"b", text_of), Some(1));
+        assert_eq!(index.get(b"c", text_of), None);
+        index.insert(b"c", 2);
+        assert_eq!(index.get(b"c", text_of), Some(2));
     }
 
     #[test]
