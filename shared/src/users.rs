@@ -1281,6 +1281,7 @@ impl UsersPass {
         outcome.records.classes.reserve(classes.len());
         outcome.records.enrollments.reserve(pair_count);
         let mut user_record: Vec<u32> = vec![NONE; users.len()];
+        let mut first_school: Vec<u32> = vec![NONE; users.len()];
         let mut class_record: Vec<u32> = vec![NONE; classes.len()];
         let mut deactivated = vec![false; users.len()];
         let mut removed = vec![false; classes.len()];
@@ -1311,9 +1312,16 @@ impl UsersPass {
                 });
             }
             let record = &mut outcome.records.users[user_record[u] as usize];
-            let school_id = &*schools.values[r.school as usize];
-            if !record.school_ids.iter().any(|s| s == school_id) {
-                record.school_ids.push(String::from(school_id));
+            // Schools are interned: the usual row names the record's first
+            // school, known by its index without comparing text.
+            if r.school != first_school[u] {
+                let school_id = &*schools.values[r.school as usize];
+                if !record.school_ids.iter().any(|s| s == school_id) {
+                    record.school_ids.push(String::from(school_id));
+                    if first_school[u] == NONE {
+                        first_school[u] = r.school;
+                    }
+                }
             }
             if r.action == Some(Action::DeactivateUser) {
                 record.deactivate = true;
