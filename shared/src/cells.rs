@@ -129,11 +129,12 @@ fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str
 }
 
 pub fn is_identifier(value: &str) -> bool {
+    // Without early exits: vector code for the whole (short) value.
     !value.is_empty()
         && value.len() <= MAX_IDENTIFIER_LEN
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && value.bytes().fold(true, |ok, b| {
+            ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.'))
+        })
 }
 
 /// `^[0-9]+(\.[0-9]+)?[eE]\+[0-9]+$`: what Excel makes of a long numeric ID.
@@ -164,10 +165,11 @@ pub fn looks_like_scientific_notation(value: &str) -> bool {
 }
 
 fn cast_identifier(value: &str) -> Result<&str, CellProblem> {
-    if looks_like_scientific_notation(value) {
-        Err(CellProblem::new(IssueCode::ExcelScientificNotation))
-    } else if is_identifier(value) {
+    // An identifier has no `+`, so it never looks like scientific notation.
+    if is_identifier(value) {
         Ok(value)
+    } else if looks_like_scientific_notation(value) {
+        Err(CellProblem::new(IssueCode::ExcelScientificNotation))
     } else {
         Err(CellProblem::new(IssueCode::InvalidId))
     }

@@ -132,6 +132,12 @@ impl TextArena {
     fn get(&self, value: TextRef) -> &str {
         &self.text[value.start..value.end]
     }
+
+    /// `get` as bytes, for comparing (no `str` slicing).
+    #[inline]
+    fn get_bytes(&self, value: TextRef) -> &[u8] {
+        &self.text.as_bytes()[value.start..value.end]
+    }
 }
 
 /// An index of texts kept elsewhere (IDs, emails), by their hash: entries
@@ -147,9 +153,9 @@ struct TextIndex {
 impl TextIndex {
     /// The value of `text`; `text_of` gives the text of a value.
     #[inline]
-    fn get<'t>(&self, text: &[u8], text_of: impl Fn(u32) -> &'t str) -> Option<u32> {
+    fn get<'t>(&self, text: &[u8], text_of: impl Fn(u32) -> &'t [u8]) -> Option<u32> {
         match self.by_hash.get(&text_hash(text)) {
-            Some(&value) if same_bytes(text_of(value).as_bytes(), text) => Some(value),
+            Some(&value) if same_bytes(text_of(value), text) => Some(value),
             _ if self.collided.is_empty() => None,
             _ => self.collided.get(text).copied(),
         }
@@ -678,21 +684,24 @@ impl UsersPass {
 
         let text = &self.user_text;
         let agg = &self.users[user as usize];
-        let user_repeated = is_known_value(role, Some(agg.role.as_str()))
-            && is_known_value(first_name, Some(text.get(agg.first_name)))
-            && is_known_value(last_name, Some(text.get(agg.last_name)))
-            && is_known_value(email, Some(text.get(agg.email)))
+        let user_repeated = is_known_value(role, Some(agg.role.as_str().as_bytes()))
+            && is_known_value(first_name, Some(text.get_bytes(agg.first_name)))
+            && is_known_value(last_name, Some(text.get_bytes(agg.last_name)))
+            && is_known_value(email, Some(text.get_bytes(agg.email)))
             // A staff member has no grade (a blank cell), a student one.
-            && is_known_value(grade, agg.grade)
+            && is_known_value(grade, agg.grade.map(str::as_bytes))
             && (agg.role != Role::Student || agg.grade.is_some())
-            && is_known_value(district_id, agg.district_id.map(|id| text.get(id)))
-            && is_known_value(state_id, agg.state_id.map(|id| text.get(id)))
+            && is_known_value(district_id, agg.district_id.map(|id| text.get_bytes(id)))
+            && is_known_value(state_id, agg.state_id.map(|id| text.get_bytes(id)))
             // Only a teacher may be a class's primary teacher.
             && (primary != Some(true) || agg.role == Role::Teacher);
         let class_agg = &self.classes[class as usize];
-        let class_repeated = is_known_value(class_name, Some(&class_agg.name))
-            && is_known_value(class_grade, Some(class_agg.grade))
-            && is_known_value(display_name, class_agg.display_name.as_deref());
+        let class_repeated = is_known_value(class_name, Some(class_agg.name.as_bytes()))
+            && is_known_value(class_grade, Some(class_agg.grade.as_bytes()))
+            && is_known_value(
+                display_name,
+                class_agg.display_name.as_deref().map(str::as_bytes),
+            );
         if !user_repeated || !class_repeated {
             return None;
         }
@@ -725,7 +734,7 @@ impl UsersPass {
         }
         let found = self
             .class_index
-            .get(id, |c| &classes[c as usize].class_id)?;
+            .get(id, |c| classes[c as usize].class_id.as_bytes())?;
         self.class_followed(found);
         Some(found)
     }
@@ -747,7 +756,9 @@ impl UsersPass {
             }
         }
         let users = &self.users;
-        let found = self.user_index.get(id, |u| &users[u as usize].user_id)?;
+        let found = self
+            .user_index
+            .get(id, |u| users[u as usize].user_id.as_bytes())?;
         self.last_user = found;
         Some(found)
     }
@@ -828,10 +839,9 @@ impl UsersPass {
                 let user_id: Arc<str> = user_id.into();
                 let mut duplicate_email_row = NONE;
                 let (users, text) = (&self.users, &self.user_text);
-                match self
-                    .email_index
-                    .get(email.as_bytes(), |u| text.get(users[u as usize].email))
-                {
+                match self.email_index.get(email.as_bytes(), |u| {
+                    text.get_bytes(users[u as usize].email)
+                }) {
                     Some(other) => {
                         let other = &mut self.users[other as usize];
                         if other.duplicate_email_row == NONE {
@@ -1523,9 +1533,9 @@ fn is_blank_or_absent(cell: Option<&[u8]>) -> bool {
 /// Whether a raw (untrimmed) cell is exactly the known canonical value,
 /// where a blank cell or an absent column is a known value of none.
 #[inline]
-fn is_known_value(cell: Option<&[u8]>, known: Option<&str>) -> bool {
+fn is_known_value(cell: Option<&[u8]>, known: Option<&[u8]>) -> bool {
     match (cell, known) {
-        (Some(cell), Some(known)) => same_bytes(cell, known.as_bytes()),
+        (Some(cell), Some(known)) => same_bytes(cell, known),
         (cell, None) => is_blank_or_absent(cell),
         (None, Some(_)) => false,
     }
@@ -1692,7 +1702,7 @@ mod tests {
     #[test]
     fn text_index_keeps_texts_whose_hashes_collide_apart() {
         let texts = ["a", "b", "c"];
-        let text_of = |value: u32| texts[value as usize];
+        let text_of = |value: u32| texts[value as usize].as_bytes();
         let mut index = TextIndex::default();
         // As if "a" and "b" had one hash (no real pair is known to collide):
         // "a" is under the hash of "b".
