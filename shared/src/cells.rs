@@ -197,11 +197,14 @@ fn exceeds_chars(value: &str, max: usize) -> bool {
 }
 
 fn has_control(value: &str) -> bool {
-    if value.is_ascii() {
-        value.bytes().any(|b| b < b' ' || b == 0x7F)
-    } else {
-        value.chars().any(char::is_control)
-    }
+    let bytes = value.as_bytes();
+    // Without early exits: vector code for the whole (short) value.
+    let ascii_control = bytes
+        .iter()
+        .fold(false, |found, &b| found | (b < b' ') | (b == 0x7F));
+    // The other control characters, U+0080..U+009F, are C2 80..C2 9F in UTF-8.
+    ascii_control
+        || memchr::memchr_iter(0xC2, bytes).any(|at| matches!(bytes.get(at + 1), Some(0x80..=0x9F)))
 }
 
 fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
@@ -529,6 +532,19 @@ mod tests {
                 for domain in [[a, b], [b, a]] {
                     assert_eq!(is_email_domain(&domain), by_labels(&domain), "{domain:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters() {
+        for ch in (0..=0x3000).filter_map(char::from_u32) {
+            for value in [format!("{ch}"), format!("a{ch}b"), format!("é{ch}")] {
+                assert_eq!(
+                    has_control(&value),
+                    value.chars().any(char::is_control),
+                    "{value:?}"
+                );
             }
         }
     }

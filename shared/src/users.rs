@@ -161,6 +161,30 @@ impl TextIndex {
         }
     }
 
+    /// The value of `text` if it is in the index, else `None` after adding
+    /// it with `value` (one hash and one probe rather than two each).
+    fn get_or_insert<'t>(
+        &mut self,
+        text: &[u8],
+        value: u32,
+        text_of: impl Fn(u32) -> &'t [u8],
+    ) -> Option<u32> {
+        match self.by_hash.entry(text_hash(text)) {
+            Entry::Occupied(entry) if same_bytes(text_of(*entry.get()), text) => Some(*entry.get()),
+            Entry::Occupied(_) => match self.collided.get(text) {
+                Some(&found) => Some(found),
+                None => {
+                    self.collided.insert(text.into(), value);
+                    None
+                }
+            },
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+                None
+            }
+        }
+    }
+
     /// Adds a text that is not in the index.
     fn insert(&mut self, text: &[u8], value: u32) {
         match self.by_hash.entry(text_hash(text)) {
@@ -839,19 +863,15 @@ impl UsersPass {
                 let user_id: Arc<str> = user_id.into();
                 let mut duplicate_email_row = NONE;
                 let (users, text) = (&self.users, &self.user_text);
-                match self.email_index.get(email.as_bytes(), |u| {
+                let other = self.email_index.get_or_insert(email.as_bytes(), user, |u| {
                     text.get_bytes(users[u as usize].email)
-                }) {
-                    Some(other) => {
-                        let other = &mut self.users[other as usize];
-                        if other.duplicate_email_row == NONE {
-                            other.duplicate_email_row = row32;
-                        }
-                        duplicate_email_row = other.first_row;
+                });
+                if let Some(other) = other {
+                    let other = &mut self.users[other as usize];
+                    if other.duplicate_email_row == NONE {
+                        other.duplicate_email_row = row32;
                     }
-                    None => {
-                        self.email_index.insert(email.as_bytes(), user);
-                    }
+                    duplicate_email_row = other.first_row;
                 }
                 self.user_index.insert(user_id.as_bytes(), user);
                 self.users.push(UserAgg {
@@ -1713,6 +1733,10 @@ mod tests {
         assert_eq!(index.get(b"c", text_of), None);
         index.insert(b"c", 2);
         assert_eq!(index.get(b"c", text_of), Some(2));
+        assert_eq!(index.get_or_insert(b"b", 9, text_of), Some(1));
+        assert_eq!(index.get_or_insert(b"c", 9, text_of), Some(2));
+        assert_eq!(index.get_or_insert(b"d", 3, text_of), None);
+        assert_eq!(index.get(b"d", |_| b"d"), Some(3));
     }
 
     #[test]
