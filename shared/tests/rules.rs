@@ -94,6 +94,8 @@ fn cases() -> Vec<Case> {
         // A later row of a known user in a known class: each one-cell change
         // from the known values gives the finding a first row would.
         case("known user and class, repeated", users(&[T1, S1, T1C2, S1C2]), &[]),
+        Case { name: "known user and class, with known schools", users: users(&[T1, S1, T1C2, S1C2, ",S9,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]),
+            demographics: None, schools: Some(&["S1"]), expected: &["unknown-school@6:schoolId"] },
         case("known user and class, spaces, case and aliases",
             users(&[T1, S1, T1C2, " ,S1 ,U1 ,student, Bo,Kim\u{A0},BO@x.org,5,,,C2,Art ,05,,"]), &[]),
         case("known user and class, invalid name", users(&[T1, S1, T1C2, ",S1,U1,student,=Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]),
