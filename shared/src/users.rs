@@ -1638,7 +1638,9 @@ fn text_hash(text: &[u8]) -> u64 {
 /// is usually empty.
 fn repeated_hashes<'a>(texts: impl Iterator<Item = &'a str>) -> FxHashSet<u64> {
     let mut seen: FxHashSet<u64> = FxHashSet::default();
-    seen.reserve(texts.size_hint().0);
+    // Sized once (growing rehashes every hash): at most one per text.
+    let (least, most) = texts.size_hint();
+    seen.reserve(most.unwrap_or(least));
     let mut repeated = FxHashSet::default();
     for text in texts {
         let hash = text_hash(text.as_bytes());
