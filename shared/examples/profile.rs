@@ -1,22 +1,26 @@
 //! A fixed workload for instruction counts (callgrind) and memory profiles.
 //!
-//! `cargo run --release -p shared --example profile -- write ROWS FILE`
+//! `cargo run --release -p shared --example profile -- write ROWS FILE [ERROR_RATE]`
 //! writes the benchmark's sample district of about ROWS rows (the same as
-//! `benches/validate.rs`); `... -- validate FILE` validates it in 64 KiB
+//! `benches/validate.rs`, with damaged rows at ERROR_RATE); `... -- validate FILE` validates it in 64 KiB
 //! chunks, as the benchmark does, e.g. under
 //! `valgrind --tool=callgrind target/release/examples/profile validate FILE`.
+//! `... -- report FILE` prints the whole report and records as JSON, to
+//! check that a change leaves them byte-identical.
 
 use shared::sample::{generate, Sample, SampleOptions};
+use std::time::Instant;
+
 use shared::{Options, Validator};
 
 /// A sample district of about `rows` rows (as in `benches/validate.rs`).
-fn sample_of(rows: usize) -> Sample {
+fn sample_of(rows: usize, error_rate: f64) -> Sample {
     let mut students = rows * 10 / 43;
     loop {
         let sample = generate(&SampleOptions {
             students,
             seed: 42,
-            error_rate: 0.0,
+            error_rate,
         });
         if sample.users_rows as usize >= rows || students > rows {
             return sample;
@@ -28,19 +32,24 @@ fn sample_of(rows: usize) -> Sample {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1..).unwrap_or_default() {
-        [mode, rows, file] if mode == "write" => {
+        [mode, rows, file, rest @ ..] if mode == "write" && rest.len() <= 1 => {
             let rows = rows.parse().expect("ROWS is a number");
-            let sample = sample_of(rows);
+            let error_rate = rest.first().map_or(0.0, |r| r.parse().expect("a rate"));
+            let sample = sample_of(rows, error_rate);
             std::fs::write(file, &sample.users_csv).expect("FILE can be written");
             println!("{} rows", sample.users_rows - 1);
         }
         [mode, file] if mode == "validate" => {
             let bytes = std::fs::read(file).expect("FILE can be read");
+            // Phase times go to stderr (the figures to compare are on stdout).
+            let start = Instant::now();
             let mut validator = Validator::new(Options::default());
             for chunk in bytes.chunks(64 * 1024) {
                 validator.push_users(chunk);
             }
+            let pushed = Instant::now();
             let validated = validator.finish();
+            let finished = Instant::now();
             println!(
                 "valid {} findings {} users {} classes {} enrollments {}",
                 validated.report.valid,
@@ -49,9 +58,29 @@ fn main() {
                 validated.records.classes.len(),
                 validated.records.enrollments.len()
             );
+            drop(validated);
+            eprintln!(
+                "push {:.3} s, finish {:.3} s, drop {:.3} s",
+                (pushed - start).as_secs_f64(),
+                (finished - pushed).as_secs_f64(),
+                finished.elapsed().as_secs_f64()
+            );
+        }
+        [mode, file] if mode == "report" => {
+            let bytes = std::fs::read(file).expect("FILE can be read");
+            let mut validator = Validator::new(Options::default());
+            for chunk in bytes.chunks(64 * 1024) {
+                validator.push_users(chunk);
+            }
+            let validated = validator.finish();
+            let json = serde_json::json!({
+                "report": validated.report,
+                "records": validated.records,
+            });
+            println!("{json:#}");
         }
         _ => {
-            eprintln!("usage: profile write ROWS FILE | profile validate FILE");
+            eprintln!("usage: profile write ROWS FILE [ERROR_RATE] | profile validate FILE | profile report FILE");
             std::process::exit(2);
         }
     }

@@ -129,11 +129,12 @@ fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str
 }
 
 pub fn is_identifier(value: &str) -> bool {
+    // Without early exits: vector code for the whole (short) value.
     !value.is_empty()
         && value.len() <= MAX_IDENTIFIER_LEN
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && value.bytes().fold(true, |ok, b| {
+            ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.'))
+        })
 }
 
 /// `^[0-9]+(\.[0-9]+)?[eE]\+[0-9]+$`: what Excel makes of a long numeric ID.
@@ -164,10 +165,11 @@ pub fn looks_like_scientific_notation(value: &str) -> bool {
 }
 
 fn cast_identifier(value: &str) -> Result<&str, CellProblem> {
-    if looks_like_scientific_notation(value) {
-        Err(CellProblem::new(IssueCode::ExcelScientificNotation))
-    } else if is_identifier(value) {
+    // An identifier has no `+`, so it never looks like scientific notation.
+    if is_identifier(value) {
         Ok(value)
+    } else if looks_like_scientific_notation(value) {
+        Err(CellProblem::new(IssueCode::ExcelScientificNotation))
     } else {
         Err(CellProblem::new(IssueCode::InvalidId))
     }
@@ -195,11 +197,14 @@ fn exceeds_chars(value: &str, max: usize) -> bool {
 }
 
 fn has_control(value: &str) -> bool {
-    if value.is_ascii() {
-        value.bytes().any(|b| b < b' ' || b == 0x7F)
-    } else {
-        value.chars().any(char::is_control)
-    }
+    let bytes = value.as_bytes();
+    // Without early exits: vector code for the whole (short) value.
+    let ascii_control = bytes
+        .iter()
+        .fold(false, |found, &b| found | (b < b' ') | (b == 0x7F));
+    // The other control characters, U+0080..U+009F, are C2 80..C2 9F in UTF-8.
+    ascii_control
+        || memchr::memchr_iter(0xC2, bytes).any(|at| matches!(bytes.get(at + 1), Some(0x80..=0x9F)))
 }
 
 fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
@@ -230,7 +235,11 @@ fn cast_email(value: &str) -> Result<Cow<'_, str>, CellProblem> {
     if !is_html_email(value) {
         return Err(CellProblem::new(IssueCode::InvalidEmail));
     }
-    if value.bytes().any(|b| b.is_ascii_uppercase()) {
+    // Without early exits: vector code (addresses are rarely in upper case).
+    if value
+        .bytes()
+        .fold(false, |upper, b| upper | b.is_ascii_uppercase())
+    {
         Ok(Cow::Owned(value.to_ascii_lowercase()))
     } else {
         Ok(Cow::Borrowed(value))
@@ -243,20 +252,49 @@ fn is_html_email(value: &str) -> bool {
         return false;
     };
     let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    let local_ok = !local.is_empty()
-        && local
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(b));
-    let label_ok = |label: &[u8]| {
-        !label.is_empty()
-            && label.len() <= 63
-            && label
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-            && label[0] != b'-'
-            && label[label.len() - 1] != b'-'
+    let local_ok = !local.is_empty() && local.iter().all(|b| EMAIL_LOCAL_BYTES[*b as usize]);
+    local_ok && is_email_domain(domain)
+}
+
+/// The bytes of the local part of an email address: letters, digits and
+/// these (a table: the usual address is checked a byte a step).
+const EMAIL_LOCAL_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let others = b".!#$%&'*+/=?^_`{|}~-";
+    let mut i = 0;
+    while i < others.len() {
+        table[others[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Labels separated by dots, each of 1 to 63 letters, digits and hyphens,
+/// not starting or ending with a hyphen. The bytes are checked in a loop
+/// without early exits (the compiler makes vector code of it), then the
+/// labels between the few dots.
+fn is_email_domain(domain: &[u8]) -> bool {
+    let allowed = domain.iter().fold(true, |allowed, &byte| {
+        allowed & (byte.is_ascii_alphanumeric() | (byte == b'-') | (byte == b'.'))
+    });
+    let label_ok = |label: &[u8]| match label {
+        [first, .., last] => label.len() <= 63 && *first != b'-' && *last != b'-',
+        [only] => *only != b'-',
+        [] => false,
     };
-    local_ok && domain.split(|b| *b == b'.').all(label_ok)
+    let mut label_start = 0;
+    for dot in memchr::memchr_iter(b'.', domain) {
+        if !label_ok(&domain[label_start..dot]) {
+            return false;
+        }
+        label_start = dot + 1;
+    }
+    allowed && label_ok(&domain[label_start..])
 }
 
 /// A canonical grade code, or `None`.
@@ -437,6 +475,77 @@ mod tests {
             "\t\u{2029}",
         ] {
             assert_eq!(trim_cell(cell), cell.trim(), "{cell:?}");
+        }
+    }
+
+    /// `is_email_domain` against the rule as written: labels split at dots.
+    #[test]
+    fn email_domains() {
+        let by_labels = |domain: &[u8]| {
+            domain.split(|b| *b == b'.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                    && label[0] != b'-'
+                    && label[label.len() - 1] != b'-'
+            })
+        };
+        let long = "a".repeat(63);
+        let too_long = "a".repeat(64);
+        let domains = [
+            "",
+            ".",
+            "a",
+            "a.",
+            ".a",
+            "a..b",
+            "a.b",
+            "a-b.c",
+            "-a.b",
+            "a-.b",
+            "a.-b",
+            "a.b-",
+            "a--b",
+            "-",
+            "a.-",
+            "x.y.z",
+            "é.org",
+            "a_b.org",
+            "a@b",
+            "1.2",
+            &long,
+            &too_long,
+            &format!("{long}.org"),
+            &format!("{too_long}.org"),
+        ];
+        for domain in domains {
+            assert_eq!(
+                is_email_domain(domain.as_bytes()),
+                by_labels(domain.as_bytes()),
+                "{domain:?}"
+            );
+        }
+        for a in 0..=255u8 {
+            for b in [b'a', b'-', b'.', b'@'] {
+                for domain in [[a, b], [b, a]] {
+                    assert_eq!(is_email_domain(&domain), by_labels(&domain), "{domain:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters() {
+        for ch in (0..=0x3000).filter_map(char::from_u32) {
+            for value in [format!("{ch}"), format!("a{ch}b"), format!("é{ch}")] {
+                assert_eq!(
+                    has_control(&value),
+                    value.chars().any(char::is_control),
+                    "{value:?}"
+                );
+            }
         }
     }
 

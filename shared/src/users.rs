@@ -86,7 +86,7 @@ struct UserAgg {
     role: Role,
     first_name: TextRef,
     last_name: TextRef,
-    email: Arc<str>,
+    email: TextRef,
     grade: Option<&'static str>,
     district_id: Option<TextRef>,
     state_id: Option<TextRef>,
@@ -132,6 +132,70 @@ impl TextArena {
     fn get(&self, value: TextRef) -> &str {
         &self.text[value.start..value.end]
     }
+
+    /// `get` as bytes, for comparing (no `str` slicing).
+    #[inline]
+    fn get_bytes(&self, value: TextRef) -> &[u8] {
+        &self.text.as_bytes()[value.start..value.end]
+    }
+}
+
+/// An index of texts kept elsewhere (IDs, emails), by their hash: entries
+/// are 16 bytes, and growing the table reads no text (with the texts as
+/// keys, each would be read again at random). A text whose hash another
+/// text already has goes to a second table keyed by the text itself.
+#[derive(Debug, Default)]
+struct TextIndex {
+    by_hash: FxHashMap<u64, u32>,
+    collided: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl TextIndex {
+    /// The value of `text`; `text_of` gives the text of a value.
+    #[inline]
+    fn get<'t>(&self, text: &[u8], text_of: impl Fn(u32) -> &'t [u8]) -> Option<u32> {
+        match self.by_hash.get(&text_hash(text)) {
+            Some(&value) if same_bytes(text_of(value), text) => Some(value),
+            _ if self.collided.is_empty() => None,
+            _ => self.collided.get(text).copied(),
+        }
+    }
+
+    /// The value of `text` if it is in the index, else `None` after adding
+    /// it with `value` (one hash and one probe rather than two each).
+    fn get_or_insert<'t>(
+        &mut self,
+        text: &[u8],
+        value: u32,
+        text_of: impl Fn(u32) -> &'t [u8],
+    ) -> Option<u32> {
+        match self.by_hash.entry(text_hash(text)) {
+            Entry::Occupied(entry) if same_bytes(text_of(*entry.get()), text) => Some(*entry.get()),
+            Entry::Occupied(_) => match self.collided.get(text) {
+                Some(&found) => Some(found),
+                None => {
+                    self.collided.insert(text.into(), value);
+                    None
+                }
+            },
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+                None
+            }
+        }
+    }
+
+    /// Adds a text that is not in the index.
+    fn insert(&mut self, text: &[u8], value: u32) {
+        match self.by_hash.entry(text_hash(text)) {
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+            }
+            Entry::Occupied(_) => {
+                self.collided.insert(text.into(), value);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -150,6 +214,10 @@ struct ClassAgg {
     teacher_rows: u32,
     primary_teacher: u32,
     primary_conflict: bool,
+    /// The class of the row that last followed a row of this class: rows
+    /// follow each other in the same order of classes for each student of
+    /// a section, so it is usually the next row's class.
+    next_class: u32,
 }
 
 /// Entities a row names that are already known (looked up once per row).
@@ -158,6 +226,21 @@ struct Known {
     school: Option<u32>,
     user: Option<u32>,
     class: Option<u32>,
+}
+
+/// A clean row once its school, user and class are known (`class` is
+/// `NONE` for a row without one), for `UsersPass::enroll`.
+#[derive(Debug, Clone, Copy)]
+struct CleanRow {
+    row: u64,
+    school: u32,
+    user: u32,
+    role: Role,
+    class: u32,
+    action: Option<Action>,
+    primary: Option<bool>,
+    /// See `RowKey::other_values`.
+    other_values: u64,
 }
 
 /// A clean row, by reference.
@@ -292,10 +375,12 @@ pub(crate) struct UsersPass {
     users: Vec<UserAgg>,
     /// The text of the users' names and IDs.
     user_text: TextArena,
-    user_index: FxHashMap<Arc<str>, u32>,
-    email_index: FxHashMap<Arc<str>, u32>,
+    user_index: TextIndex,
+    email_index: TextIndex,
     classes: Vec<ClassAgg>,
-    class_index: FxHashMap<Arc<str>, u32>,
+    class_index: TextIndex,
+    /// The class of the last row that named a known one (see `ClassAgg::next_class`).
+    last_class: u32,
     /// (user, class) → index into `pair_states`, only for users with more
     /// than `PAIRS_LISTED` pairs (the others are found on their list).
     many_pairs: FxHashMap<(u32, u32), u32>,
@@ -328,10 +413,11 @@ impl UsersPass {
             schools: Interner::default(),
             users: Vec::new(),
             user_text: TextArena::default(),
-            user_index: FxHashMap::default(),
-            email_index: FxHashMap::default(),
+            user_index: TextIndex::default(),
+            email_index: TextIndex::default(),
             classes: Vec::new(),
-            class_index: FxHashMap::default(),
+            class_index: TextIndex::default(),
+            last_class: NONE,
             many_pairs: FxHashMap::default(),
             pair_states: Vec::new(),
             rows: Vec::new(),
@@ -359,7 +445,7 @@ impl UsersPass {
                 .ok()
                 .and_then(|r| Role::parse(&r))
         });
-        if !self.user_index.contains_key(user_id) {
+        if self.find_user(user_id.as_bytes()).is_none() {
             let known = self.held_back_roles.entry(user_id.into()).or_insert(role);
             *known = known.or(role);
         }
@@ -367,16 +453,24 @@ impl UsersPass {
 
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
+        if let Some(repeated) = self.repeated_row(record) {
+            self.note_user_school(repeated.user, repeated.school);
+            self.note_class_school(repeated.class, repeated.school);
+            self.enroll(repeated, sink);
+            return;
+        }
         let row_number = record.row;
         let cells = RowCells::new(&self.positions, record);
         let known = Known {
             school: cells
                 .value(Field::SchoolId)
-                .and_then(|id| self.find_school(id)),
-            user: cells.value(Field::UserId).and_then(|id| self.find_user(id)),
+                .and_then(|id| self.find_school(id.as_bytes())),
+            user: cells
+                .value(Field::UserId)
+                .and_then(|id| self.find_user(id.as_bytes())),
             class: cells
                 .value(Field::ClassId)
-                .and_then(|id| self.class_index.get(id).copied()),
+                .and_then(|id| self.find_class(id.as_bytes())),
         };
         let user = known.user.map(|u| &self.users[u as usize]);
         let class = known.class.map(|c| &self.classes[c as usize]);
@@ -409,7 +503,7 @@ impl UsersPass {
             last_name: cast
                 .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name)))
                 .and_then(borrowed),
-            email: cast.text_or_known(Field::UserEmail, user.map(|u| &*u.email)),
+            email: cast.text_or_known(Field::UserEmail, user.map(|u| text.get(u.email))),
             grade: None,
             district_id: cast
                 .text_or_known(
@@ -545,7 +639,7 @@ impl UsersPass {
             }
             if has_error {
                 if let Some(user_id) = row.user_id {
-                    if !self.user_index.contains_key(user_id) {
+                    if self.find_user(user_id.as_bytes()).is_none() {
                         let known = self
                             .held_back_roles
                             .entry(user_id.into())
@@ -559,26 +653,148 @@ impl UsersPass {
         self.aggregate(row_number, &row, known, sink);
     }
 
+    /// The row, when it only repeats what is known, as almost every row of
+    /// a users.csv does: its school, user and class are known, and each of
+    /// their cells is exactly (untrimmed) the canonical value already
+    /// accepted for them. Every such cell would be taken as the known value
+    /// (`RowCaster::is_known`) and every value would equal the user's and
+    /// the class's, so the row would have no finding of its own: casting,
+    /// the row rules and the comparing in `aggregate` are skipped. `None`
+    /// for any other row, which takes the full path; every finding is made
+    /// there. Cells are compared as bytes (no `str` slicing).
+    fn repeated_row(&mut self, record: &Record<'_>) -> Option<CleanRow> {
+        let cell = |field: Field| {
+            self.positions
+                .get(field)
+                .map(|(i, _)| record.field_bytes(i))
+        };
+        let [action, school_id, user_id, role, first_name, last_name, email, grade, district_id, state_id, class_id, class_name, class_grade, display_name, primary] =
+            [
+                Field::Action,
+                Field::SchoolId,
+                Field::UserId,
+                Field::UserRole,
+                Field::UserFirstName,
+                Field::UserLastName,
+                Field::UserEmail,
+                Field::UserGrade,
+                Field::UserDistrictId,
+                Field::UserStateId,
+                Field::ClassId,
+                Field::ClassName,
+                Field::ClassGrade,
+                Field::ClassDisplayName,
+                Field::IsPrimaryTeacher,
+            ]
+            .map(cell);
+        if !is_blank_or_absent(action) {
+            return None; // the action rules
+        }
+        let primary = match primary {
+            None | Some(b"") => None,
+            Some(b"TRUE") => Some(true),
+            Some(b"FALSE") => Some(false),
+            Some(_) => return None,
+        };
+        let school = self.find_school(school_id?)?;
+        // A school is known only from a row without errors, so it passed
+        // the known-schools rule (`UnknownSchool`).
+        debug_assert!(self
+            .known_schools
+            .as_ref()
+            .is_none_or(|known| known.contains(&*self.schools.values[school as usize])));
+        let user = self.find_user(user_id?)?;
+        let class = self.find_class(class_id?)?;
+
+        let text = &self.user_text;
+        let agg = &self.users[user as usize];
+        let user_repeated = is_known_value(role, Some(agg.role.as_str().as_bytes()))
+            && is_known_value(first_name, Some(text.get_bytes(agg.first_name)))
+            && is_known_value(last_name, Some(text.get_bytes(agg.last_name)))
+            && is_known_value(email, Some(text.get_bytes(agg.email)))
+            // A staff member has no grade (a blank cell), a student one.
+            && is_known_value(grade, agg.grade.map(str::as_bytes))
+            && (agg.role != Role::Student || agg.grade.is_some())
+            && is_known_value(district_id, agg.district_id.map(|id| text.get_bytes(id)))
+            && is_known_value(state_id, agg.state_id.map(|id| text.get_bytes(id)))
+            // Only a teacher may be a class's primary teacher.
+            && (primary != Some(true) || agg.role == Role::Teacher);
+        let class_agg = &self.classes[class as usize];
+        let class_repeated = is_known_value(class_name, Some(class_agg.name.as_bytes()))
+            && is_known_value(class_grade, Some(class_agg.grade.as_bytes()))
+            && is_known_value(
+                display_name,
+                class_agg.display_name.as_deref().map(str::as_bytes),
+            );
+        if !user_repeated || !class_repeated {
+            return None;
+        }
+        Some(CleanRow {
+            row: record.row,
+            school,
+            user,
+            role: agg.role,
+            class,
+            action: None,
+            primary,
+            // The values are the user's and the class's.
+            other_values: 0,
+        })
+    }
+
+    /// The known class with this classId: the one that followed the last
+    /// row's class last time is tried before the index.
+    fn find_class(&mut self, id: &[u8]) -> Option<u32> {
+        let classes = &mut self.classes;
+        if let Some(last) = classes.get(self.last_class as usize) {
+            let predicted = last.next_class;
+            if classes
+                .get(predicted as usize)
+                .is_some_and(|c| same_bytes(c.class_id.as_bytes(), id))
+            {
+                self.last_class = predicted;
+                return Some(predicted);
+            }
+        }
+        let found = self
+            .class_index
+            .get(id, |c| classes[c as usize].class_id.as_bytes())?;
+        self.class_followed(found);
+        Some(found)
+    }
+
+    /// Notes that a row of `class` followed a row of the `last_class`.
+    fn class_followed(&mut self, class: u32) {
+        if let Some(last) = self.classes.get_mut(self.last_class as usize) {
+            last.next_class = class;
+        }
+        self.last_class = class;
+    }
+
     /// The known user with this userId. A user's rows usually follow each
     /// other, so the last user found is tried before the index.
-    fn find_user(&mut self, id: &str) -> Option<u32> {
+    fn find_user(&mut self, id: &[u8]) -> Option<u32> {
         if let Some(last) = self.users.get(self.last_user as usize) {
-            if same_text(&last.user_id, id) {
+            if same_bytes(last.user_id.as_bytes(), id) {
                 return Some(self.last_user);
             }
         }
-        let found = self.user_index.get(id).copied()?;
+        let users = &self.users;
+        let found = self
+            .user_index
+            .get(id, |u| users[u as usize].user_id.as_bytes())?;
         self.last_user = found;
         Some(found)
     }
 
     /// The known school with this schoolId (the last one found first, as for users).
-    fn find_school(&mut self, id: &str) -> Option<u32> {
+    fn find_school(&mut self, id: &[u8]) -> Option<u32> {
         if let Some(last) = self.schools.values.get(self.last_school as usize) {
-            if same_text(last, id) {
+            if same_bytes(last.as_bytes(), id) {
                 return Some(self.last_school);
             }
         }
+        let id = std::str::from_utf8(id).ok()?;
         let found = self.schools.index.get(id).copied()?;
         self.last_school = found;
         Some(found)
@@ -626,7 +842,7 @@ impl UsersPass {
                     compare(Field::UserRole) && agg.role != role,
                     compare(Field::UserFirstName) && text.get(agg.first_name) != first_name,
                     compare(Field::UserLastName) && text.get(agg.last_name) != last_name,
-                    compare(Field::UserEmail) && *agg.email != *email,
+                    compare(Field::UserEmail) && text.get(agg.email) != email,
                     compare(Field::UserGrade) && agg.grade != row.grade,
                     compare(Field::UserDistrictId)
                         && agg.district_id.map(|id| text.get(id)) != row.district_id,
@@ -639,34 +855,31 @@ impl UsersPass {
                         user_values_differ = true;
                     }
                 }
-                if agg.school != school && !agg.other_schools.contains(&school) {
-                    agg.other_schools.push(school);
-                }
+                self.note_user_school(user, school);
                 user
             }
             None => {
                 let user = self.users.len() as u32;
                 let user_id: Arc<str> = user_id.into();
-                let email: Arc<str> = email.into();
                 let mut duplicate_email_row = NONE;
-                match self.email_index.get(&*email) {
-                    Some(&other) => {
-                        let other = &mut self.users[other as usize];
-                        if other.duplicate_email_row == NONE {
-                            other.duplicate_email_row = row32;
-                        }
-                        duplicate_email_row = other.first_row;
+                let (users, text) = (&self.users, &self.user_text);
+                let other = self.email_index.get_or_insert(email.as_bytes(), user, |u| {
+                    text.get_bytes(users[u as usize].email)
+                });
+                if let Some(other) = other {
+                    let other = &mut self.users[other as usize];
+                    if other.duplicate_email_row == NONE {
+                        other.duplicate_email_row = row32;
                     }
-                    None => {
-                        self.email_index.insert(email.clone(), user);
-                    }
+                    duplicate_email_row = other.first_row;
                 }
+                self.user_index.insert(user_id.as_bytes(), user);
                 self.users.push(UserAgg {
-                    user_id: user_id.clone(),
+                    user_id,
                     role,
                     first_name: self.user_text.push(first_name),
                     last_name: self.user_text.push(last_name),
-                    email,
+                    email: self.user_text.push(email),
                     grade: row.grade,
                     district_id: row.district_id.map(|id| self.user_text.push(id)),
                     state_id: row.state_id.map(|id| self.user_text.push(id)),
@@ -678,24 +891,24 @@ impl UsersPass {
                     last_pair: NONE,
                     pair_count: 0,
                 });
-                self.user_index.insert(user_id, user);
                 self.last_user = user;
                 user
             }
         };
 
         let mut class = NONE;
-        let mut pair = NONE;
+        let mut other_values = 0;
         if let (Some(class_id), Some(class_name), Some(class_grade)) =
             (row.class_id, row.class_name, row.class_grade)
         {
-            let plain = row.action.is_none();
             let mut class_values_differ = false;
             class = match known.class {
                 Some(class) => {
+                    // The school is a value of the row key of its own.
+                    self.note_class_school(class, school);
                     let agg = &mut self.classes[class as usize];
+                    // CLASS_FIELDS after the school.
                     let differs = [
-                        agg.school != school,
                         compare(Field::ClassName) && *agg.name != *class_name,
                         compare(Field::ClassGrade) && agg.grade != class_grade,
                         compare(Field::ClassDisplayName)
@@ -703,18 +916,17 @@ impl UsersPass {
                     ];
                     for (i, differs) in differs.into_iter().enumerate() {
                         if differs {
-                            agg.conflicts |= 1 << i;
-                            // The school is a value of the row key of its own.
-                            class_values_differ |= i > 0;
+                            agg.conflicts |= 1 << (i + 1);
+                            class_values_differ = true;
                         }
                     }
                     class
                 }
                 None => {
                     let class = self.classes.len() as u32;
-                    let class_id: Arc<str> = class_id.into();
+                    self.class_index.insert(class_id.as_bytes(), class);
                     self.classes.push(ClassAgg {
-                        class_id: class_id.clone(),
+                        class_id: class_id.into(),
                         school,
                         name: class_name.into(),
                         grade: class_grade,
@@ -726,18 +938,68 @@ impl UsersPass {
                         teacher_rows: 0,
                         primary_teacher: NONE,
                         primary_conflict: false,
+                        next_class: NONE,
                     });
-                    self.class_index.insert(class_id, class);
+                    self.class_followed(class);
                     class
                 }
             };
 
-            // Rule 5: one row per (user, class).
-            let row_key = RowKey {
+            other_values = other_values_hash(row, user_values_differ, class_values_differ);
+        }
+        self.enroll(
+            CleanRow {
+                row: row_number,
+                school,
+                user,
+                role,
+                class,
                 action: row.action,
                 primary: row.primary,
+                other_values,
+            },
+            sink,
+        );
+    }
+
+    /// A user's row names `school`: rule 3 (a student has one school).
+    fn note_user_school(&mut self, user: u32, school: u32) {
+        let agg = &mut self.users[user as usize];
+        if agg.school != school && !agg.other_schools.contains(&school) {
+            agg.other_schools.push(school);
+        }
+    }
+
+    /// A class's row names `school`: rule 2 (rows of a class agree).
+    fn note_class_school(&mut self, class: u32, school: u32) {
+        let agg = &mut self.classes[class as usize];
+        if agg.school != school {
+            agg.conflicts |= 1; // CLASS_FIELDS[0]
+        }
+    }
+
+    /// Adds a clean row whose user and class are known now (rules 5-7).
+    fn enroll(&mut self, clean: CleanRow, sink: &mut Sink) {
+        let CleanRow {
+            row: row_number,
+            school,
+            user,
+            role,
+            class,
+            action,
+            primary,
+            other_values,
+        } = clean;
+        let row32 = u32_row(row_number);
+        let mut pair = NONE;
+        if class != NONE {
+            let plain = action.is_none();
+            // Rule 5: one row per (user, class).
+            let row_key = RowKey {
+                action,
+                primary,
                 school,
-                other_values: other_values_hash(row, user_values_differ, class_values_differ),
+                other_values,
             };
             let found = self.find_pair(user, class);
             let new_pair = found.is_none();
@@ -768,7 +1030,7 @@ impl UsersPass {
                     Role::Teacher => agg.teacher_rows += 1,
                     _ => {}
                 }
-                if row.primary == Some(true) {
+                if primary == Some(true) {
                     if agg.primary_teacher == NONE {
                         agg.primary_teacher = user;
                     } else if agg.primary_teacher != user {
@@ -784,8 +1046,8 @@ impl UsersPass {
             class,
             school,
             pair,
-            action: row.action,
-            primary: row.primary == Some(true) && row.action.is_none(),
+            action,
+            primary: primary == Some(true) && action.is_none(),
         });
     }
 
@@ -850,14 +1112,7 @@ impl UsersPass {
         } = self;
         // The lookups of the streaming pass are done with: free them before
         // the records are built, when memory peaks.
-        drop((many_pairs, email_index, class_index));
-        // The index of users is needed again only for the roles.
-        let user_index = if roles {
-            user_index
-        } else {
-            drop(user_index);
-            FxHashMap::default()
-        };
+        drop((many_pairs, user_index, email_index, class_index));
 
         // Rule 9: an entity that fails fails its own rows only.
         // Rows named in the messages of conflicting enrollments and primary teachers.
@@ -881,17 +1136,20 @@ impl UsersPass {
         // Sparse: users rarely share one (a Vec per user would cost 24 bytes each).
         let mut shared_secondary: FxHashMap<usize, Vec<(Field, u32)>> = FxHashMap::default();
         for field in [Field::UserDistrictId, Field::UserStateId] {
-            let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
-            // One entry per user at most: sized once rather than grown.
-            first_user_with.reserve(users.len());
-            for (index, user) in users.iter().enumerate() {
+            let ids = users.iter().enumerate().filter_map(|(index, user)| {
                 let id = match field {
                     Field::UserDistrictId => user.district_id,
                     _ => user.state_id,
                 };
-                let Some(id) = id.map(|id| user_text.get(id)) else {
-                    continue;
-                };
+                Some((index, user_text.get(id?)))
+            });
+            let repeated = repeated_hashes(ids.clone().map(|(_, id)| id));
+            if repeated.is_empty() {
+                continue;
+            }
+            let mut first_user_with: FxHashMap<&str, usize> = FxHashMap::default();
+            for (index, id) in ids.filter(|(_, id)| repeated.contains(&text_hash(id.as_bytes()))) {
+                let user = &users[index];
                 match first_user_with.entry(id) {
                     Entry::Vacant(entry) => {
                         entry.insert(index);
@@ -1053,6 +1311,7 @@ impl UsersPass {
         outcome.records.classes.reserve(classes.len());
         outcome.records.enrollments.reserve(pair_count);
         let mut user_record: Vec<u32> = vec![NONE; users.len()];
+        let mut first_school: Vec<u32> = vec![NONE; users.len()];
         let mut class_record: Vec<u32> = vec![NONE; classes.len()];
         let mut deactivated = vec![false; users.len()];
         let mut removed = vec![false; classes.len()];
@@ -1072,7 +1331,7 @@ impl UsersPass {
                     role: agg.role,
                     first_name: String::from(user_text.get(agg.first_name)),
                     last_name: String::from(user_text.get(agg.last_name)),
-                    email: String::from(&*agg.email),
+                    email: String::from(user_text.get(agg.email)),
                     grade: agg.grade.map(Cow::Borrowed),
                     district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
                     state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
@@ -1083,9 +1342,16 @@ impl UsersPass {
                 });
             }
             let record = &mut outcome.records.users[user_record[u] as usize];
-            let school_id = &*schools.values[r.school as usize];
-            if !record.school_ids.iter().any(|s| s == school_id) {
-                record.school_ids.push(String::from(school_id));
+            // Schools are interned: the usual row names the record's first
+            // school, known by its index without comparing text.
+            if r.school != first_school[u] {
+                let school_id = &*schools.values[r.school as usize];
+                if !record.school_ids.iter().any(|s| s == school_id) {
+                    record.school_ids.push(String::from(school_id));
+                    if first_school[u] == NONE {
+                        first_school[u] = r.school;
+                    }
+                }
             }
             if r.action == Some(Action::DeactivateUser) {
                 record.deactivate = true;
@@ -1140,9 +1406,9 @@ impl UsersPass {
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         if roles {
             outcome.roles = held_back_roles;
-            outcome.roles.reserve(user_index.len());
-            for (id, index) in user_index {
-                outcome.roles.insert(id, Some(users[index as usize].role));
+            outcome.roles.reserve(users.len());
+            for user in &users {
+                outcome.roles.insert(user.user_id.clone(), Some(user.role));
             }
         }
         outcome
@@ -1279,11 +1545,32 @@ impl<'r> RowCaster<'_, 'r> {
     }
 }
 
+/// A blank cell, or a column the file does not have.
+fn is_blank_or_absent(cell: Option<&[u8]>) -> bool {
+    cell.is_none_or(<[u8]>::is_empty)
+}
+
+/// Whether a raw (untrimmed) cell is exactly the known canonical value,
+/// where a blank cell or an absent column is a known value of none.
+#[inline]
+fn is_known_value(cell: Option<&[u8]>, known: Option<&[u8]>) -> bool {
+    match (cell, known) {
+        (Some(cell), Some(known)) => same_bytes(cell, known),
+        (cell, None) => is_blank_or_absent(cell),
+        (None, Some(_)) => false,
+    }
+}
+
 /// Equality of two strings, without a call to `memcmp` for the short ones
 /// (cells are mostly shorter than 16 bytes, and a row compares a dozen).
 #[inline]
 fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// `same_text` of bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -1338,17 +1625,50 @@ fn other_values_hash(row: &Row<'_>, user_values_differ: bool, class_values_diffe
     nonzero_hash((user_values, class_values))
 }
 
+fn text_hash(text: &[u8]) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(text);
+    hasher.finish()
+}
+
+/// The hashes of the texts that occur more than once, a superset of the
+/// texts that do (two texts may share a hash). Rules about equal values
+/// among all users look only at the texts with these hashes: a set of
+/// `u64`s is far smaller and quicker to fill than a map of the texts, and
+/// is usually empty.
+fn repeated_hashes<'a>(texts: impl Iterator<Item = &'a str>) -> FxHashSet<u64> {
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    // Sized once (growing rehashes every hash): at most one per text.
+    let (least, most) = texts.size_hint();
+    seen.reserve(most.unwrap_or(least));
+    let mut repeated = FxHashSet::default();
+    for text in texts {
+        let hash = text_hash(text.as_bytes());
+        if !seen.insert(hash) {
+            repeated.insert(hash);
+        }
+    }
+    repeated
+}
+
 /// Rule 8 for one identifier column: distinct values that are equal once
 /// leading zeros are removed get one warning each, on their first row.
 fn leading_zero_warnings<'a>(
     field: Field,
-    values: impl Iterator<Item = (&'a str, u32)>,
+    values: impl Iterator<Item = (&'a str, u32)> + Clone,
     sink: &mut Sink,
 ) {
+    let stripped = |value: &'a str| value.trim_start_matches('0');
+    let repeated = repeated_hashes(values.clone().map(|(value, _)| stripped(value)));
+    if repeated.is_empty() {
+        return;
+    }
+    let values =
+        values.filter(|(value, _)| repeated.contains(&text_hash(stripped(value).as_bytes())));
+
     // Most groups have one member: keep it inline, and a Vec only for more.
     type Member<'v> = (&'v str, u32);
     let mut groups: FxHashMap<&str, (Member<'_>, Vec<Member<'_>>)> = FxHashMap::default();
-    groups.reserve(values.size_hint().1.unwrap_or(0));
     for (value, row) in values {
         let stripped = value.trim_start_matches('0');
         match groups.entry(stripped) {
@@ -1399,7 +1719,27 @@ fn leading_zero_warnings<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::same_text;
+    use super::{same_text, text_hash, TextIndex};
+
+    #[test]
+    fn text_index_keeps_texts_whose_hashes_collide_apart() {
+        let texts = ["a", "b", "c"];
+        let text_of = |value: u32| texts[value as usize].as_bytes();
+        let mut index = TextIndex::default();
+        // As if "a" and "b" had one hash (no real pair is known to collide):
+        // "a" is under the hash of "b".
+        index.by_hash.insert(text_hash(b"b"), 0);
+        index.insert(b"b", 1);
+        assert_eq!(index.collided.len(), 1);
+        assert_eq!(index.get(b"b", text_of), Some(1));
+        assert_eq!(index.get(b"c", text_of), None);
+        index.insert(b"c", 2);
+        assert_eq!(index.get(b"c", text_of), Some(2));
+        assert_eq!(index.get_or_insert(b"b", 9, text_of), Some(1));
+        assert_eq!(index.get_or_insert(b"c", 9, text_of), Some(2));
+        assert_eq!(index.get_or_insert(b"d", 3, text_of), None);
+        assert_eq!(index.get(b"d", |_| b"d"), Some(3));
+    }
 
     #[test]
     fn same_text_agrees_with_eq() {

@@ -340,8 +340,12 @@ impl Validator {
                 truncated_codes.push(code);
             }
         }
-        let count_role =
-            |role: Role| records.users.iter().filter(|u| u.role == role).count() as u64;
+        // One pass over the user records for the three counts.
+        let mut role_counts = [0u64; 3];
+        for user in &records.users {
+            role_counts[user.role as usize] += 1;
+        }
+        let count_role = |role: Role| role_counts[role as usize];
         let stats = Stats {
             users_file: self.users.stats(&self.sink),
             demographics_file: demographics_started.then(|| self.demographics.stats(&self.sink)),

@@ -11,6 +11,9 @@ const H: &str = "action,schoolId,userId,userRole,userFirstName,userLastName,user
 /// A teacher and a student in class C1: a clean file.
 const T1: &str = ",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C1,Math,05,,TRUE";
 const S1: &str = ",S1,U1,student,Bo,Kim,bo@x.org,05,,,C1,Math,05,,";
+/// The same teacher and student in class C2.
+const T1C2: &str = ",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C2,Art,05,,TRUE";
+const S1C2: &str = ",S1,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,";
 const DH: &str = "userId,birthDate,sex,iep,freeReducedLunch,homeLanguage";
 
 struct Case {
@@ -87,6 +90,35 @@ fn cases() -> Vec<Case> {
         case("a quoted line break stays in its row",
             users(&[T1, ",S1,U1,student,Bo,\"Kim, Jr.\",bo@x.org,05,,,C1,\"Math\",05,\"Line\nbreak\",", ",S1,U2,student,Cy,Ho,cy@x.org,05,,,C1,Math,05,\"Line\nbreak\","]),
             &["invalid-value@3:classDisplayName", "invalid-value@4:classDisplayName"]),
+
+        // A later row of a known user in a known class: each one-cell change
+        // from the known values gives the finding a first row would.
+        case("known user and class, repeated", users(&[T1, S1, T1C2, S1C2]), &[]),
+        Case { name: "known user and class, with known schools", users: users(&[T1, S1, T1C2, S1C2, ",S9,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]),
+            demographics: None, schools: Some(&["S1"]), expected: &["unknown-school@6:schoolId"] },
+        case("known user and class, spaces, case and aliases",
+            users(&[T1, S1, T1C2, " ,S1 ,U1 ,student, Bo,Kim\u{A0},BO@x.org,5,,,C2,Art ,05,,"]), &[]),
+        case("known user and class, invalid name", users(&[T1, S1, T1C2, ",S1,U1,student,=Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]),
+            &["invalid-name@5:userFirstName"]),
+        case("known user and class, grade missing", users(&[T1, S1, T1C2, ",S1,U1,student,Bo,Kim,bo@x.org,,,,C2,Art,05,,"]),
+            &["missing-value@5:userGrade"]),
+        case("known user and class, invalid class grade", users(&[T1, S1, T1C2, ",S1,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,5x,,"]),
+            &["invalid-grade@5:classGrade"]),
+        case("known user and class, student marked primary", users(&[T1, S1, T1C2, ",S1,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,TRUE"]),
+            &["primary-teacher-not-teacher@5:isPrimaryTeacher"]),
+        case("known user and class, another first name", users(&[T1, S1, T1C2, ",S1,U1,student,Bob,Kim,bo@x.org,05,,,C2,Art,05,,"]),
+            &["user-conflict@3:userFirstName", "user-conflict@5:userFirstName"]),
+        case("known user and class, a district ID the first row lacks", users(&[T1, S1, T1C2, ",S1,U1,student,Bo,Kim,bo@x.org,05,D1,,C2,Art,05,,"]),
+            &["user-conflict@3:userDistrictId", "user-conflict@5:userDistrictId"]),
+        case("known user and class, a display name the first row lacks", users(&[T1, S1, T1C2, ",S1,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,Art!,"]),
+            &["class-conflict@4:classDisplayName", "class-conflict@5:classDisplayName"]),
+        case("known user and class, an action", users(&[T1, S1, T1C2, "remove-enrollment,S1,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]), &[]),
+        case("known user and class, another school", users(&[T1, S1, T1C2, ",S2,U1,student,Bo,Kim,bo@x.org,05,,,C2,Art,05,,"]),
+            &["student-multiple-schools@3:schoolId", "class-conflict@4:schoolId", "student-multiple-schools@5:schoolId", "class-conflict@5:schoolId"]),
+        case("known teacher and class, a grade and a primary in other words", users(&[T1, S1, T1C2, ",S1,T1,teacher,Ann,Lee,ann@x.org,07,,,C2,Art,05,,yes"]),
+            &["grade-ignored-for-staff@5:userGrade", "duplicate-row@5"]),
+        case("known teacher and class, not primary", users(&[T1, S1, T1C2, ",S1,T1,teacher,Ann,Lee,ann@x.org,,,,C2,Art,05,,FALSE"]),
+            &["conflicting-enrollment@4:classId", "conflicting-enrollment@5:classId"]),
 
         // File.
         case("malformed csv", users(&[T1, ",S1,U1,student,\"Bo,Kim,bo@x.org,05,,,C1,Math,05,,"]), &["malformed-csv"]),
