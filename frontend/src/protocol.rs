@@ -15,11 +15,12 @@ use shared::{FileKind, Finding};
 /// errors CSV always has every finding.
 pub const FINDINGS_TO_PAGE: usize = 100_000;
 
-/// Bytes of a file read per step.
-pub const SLICE_BYTES: f64 = 1024.0 * 1024.0;
+/// The worker tells the page its progress after about this many bytes.
+pub const PROGRESS_BYTES: f64 = 1024.0 * 1024.0;
 
-/// The first step is small, so the header verdict comes at once.
-pub const FIRST_SLICE_BYTES: f64 = 16.0 * 1024.0;
+/// Until a file's header is complete the worker validates in steps this
+/// small, so the header verdict comes at once.
+pub const HEADER_STEP_BYTES: usize = 16 * 1024;
 
 /// Uncompressed bytes of clean CSV per part sent to the server.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;

@@ -1,11 +1,12 @@
-//! The validation worker. It reads the chosen files in slices, feeds them to
-//! the schema crate's streaming validator, and tells the page how it goes:
-//! the header verdict as soon as a header is complete, progress after every
-//! slice, then the summary. It keeps the validated records, so the page can
+//! The validation worker. It reads the chosen files as streams, feeds them
+//! to the schema crate's streaming validator, and tells the page how it goes:
+//! the header verdict as soon as a header is complete, progress every
+//! [`PROGRESS_BYTES`], then the summary. It keeps the validated records, so the page can
 //! ask it for an errors CSV or to send the clean records to the server; the
 //! records never pass through the page.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Object, Reflect, Uint8Array};
 use shared::errors_csv::ErrorsCsvWriter;
@@ -15,13 +16,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, FileReaderSync, Headers, MessageEvent,
-    Request, RequestInit, Response,
+    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, Headers, MessageEvent,
+    ReadableStreamDefaultReader, Request, RequestInit, Response,
 };
 
 use crate::protocol::{
     FindingRow, FromWorker, HeaderSummary, ReadProgress, SendRequest, Summary, ToWorker,
-    FIRST_SLICE_BYTES, PART_BYTES, SLICE_BYTES,
+    HEADER_STEP_BYTES, PART_BYTES, PROGRESS_BYTES,
 };
 
 /// The files last validated and what came of them.
@@ -29,7 +30,9 @@ use crate::protocol::{
 struct LastRun {
     users: Option<File>,
     demographics: Option<File>,
-    validated: Option<Validated>,
+    /// Shared, so an errors CSV being written keeps its report while a new
+    /// check replaces this one.
+    validated: Option<Rc<Validated>>,
 }
 
 thread_local! {
@@ -104,7 +107,8 @@ async fn handle(data: JsValue) -> Result<(), String> {
         } => {
             let users = file_property(&data, "users");
             let demographics = file_property(&data, "demographics");
-            let validated = validate(users.as_ref(), demographics.as_ref(), known_school_ids)?;
+            let validated =
+                validate(users.as_ref(), demographics.as_ref(), known_school_ids).await?;
             if full_report {
                 post(&FromWorker::Report(Box::new(validated.report.view())), None);
             }
@@ -112,13 +116,13 @@ async fn handle(data: JsValue) -> Result<(), String> {
                 *last.borrow_mut() = LastRun {
                     users,
                     demographics,
-                    validated: Some(validated),
+                    validated: Some(Rc::new(validated)),
                 }
             });
             Ok(())
         }
         ToWorker::ErrorsCsv { file } => {
-            let blob = errors_csv(file)?;
+            let blob = errors_csv(file).await?;
             post(&FromWorker::ErrorsCsv { file }, Some(&blob));
             Ok(())
         }
@@ -126,67 +130,51 @@ async fn handle(data: JsValue) -> Result<(), String> {
     }
 }
 
-/// Reads a slice of a file; synchronous reading is allowed in workers and
-/// keeps the loop simple.
-fn read_slice(
-    reader: &FileReaderSync,
-    file: &File,
-    start: f64,
-    end: f64,
-    buffer: &mut Vec<u8>,
-) -> Result<(), String> {
-    let kind = file.name();
-    let slice = file
-        .slice_with_f64_and_f64(start, end)
-        .map_err(|e| format!("Could not read {kind}: {}", describe(&e)))?;
-    let array = reader.read_as_array_buffer(&slice).map_err(|e| {
+/// Reads a whole file as a stream, handing each piece and the bytes read so
+/// far to `on_piece`. The browser reads ahead while the validator works on
+/// the previous piece (FileReaderSync reads and validation took turns: about
+/// half a second more on a million rows). An empty file still gives one empty
+/// piece, so it is reported as empty rather than as missing.
+async fn read_in_pieces(file: &File, mut on_piece: impl FnMut(&[u8], f64)) -> Result<(), String> {
+    let failed = |error: JsValue| {
         format!(
-            "Could not read {kind}: {}. Choose the file again.",
-            describe(&e)
+            "Could not read {}: {}. Choose the file again.",
+            file.name(),
+            describe(&error)
         )
-    })?;
-    let view = Uint8Array::new(&array);
-    buffer.resize(view.length() as usize, 0);
-    view.copy_to(buffer);
+    };
+    let reader: ReadableStreamDefaultReader = file.stream().get_reader().unchecked_into();
+    let mut buffer = Vec::new();
+    let mut read = 0.0;
+    loop {
+        let result = JsFuture::from(reader.read()).await.map_err(failed)?;
+        let done = Reflect::get(&result, &"done".into())
+            .ok()
+            .and_then(|done| done.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let piece: Uint8Array = Reflect::get(&result, &"value".into())
+            .map_err(failed)?
+            .unchecked_into();
+        buffer.resize(piece.length() as usize, 0);
+        piece.copy_to(&mut buffer);
+        read += buffer.len() as f64;
+        on_piece(&buffer, read);
+    }
+    if read == 0.0 {
+        on_piece(&[], 0.0);
+    }
     Ok(())
 }
 
-/// Reads a whole file slice by slice (the first `first_step` bytes, then
-/// [`SLICE_BYTES`] at a time), handing each slice and where it ends to
-/// `on_slice`. An empty file still gives one empty slice, so it is reported
-/// as empty rather than as missing.
-fn read_in_slices(
-    reader: &FileReaderSync,
-    file: &File,
-    first_step: f64,
-    mut on_slice: impl FnMut(&[u8], f64),
-) -> Result<(), String> {
-    let total = file.size();
-    let mut buffer = Vec::new();
-    let mut start = 0.0;
-    loop {
-        let step = if start == 0.0 {
-            first_step
-        } else {
-            SLICE_BYTES
-        };
-        let end = (start + step).min(total);
-        read_slice(reader, file, start, end, &mut buffer)?;
-        on_slice(&buffer, end);
-        if end >= total {
-            return Ok(());
-        }
-        start = end;
-    }
-}
-
-fn validate(
+async fn validate(
     users: Option<&File>,
     demographics: Option<&File>,
     known_school_ids: Option<Vec<String>>,
 ) -> Result<Validated, String> {
     let started = js_sys::Date::now();
-    let reader = FileReaderSync::new().map_err(|e| describe(&e))?;
     let mut validator = Validator::new(Options {
         known_school_ids,
         ..Options::default()
@@ -198,36 +186,56 @@ fn validate(
         let Some(file) = file else { continue };
         let total = file.size();
         let mut header_told = false;
-        read_in_slices(&reader, file, FIRST_SLICE_BYTES, |slice, end| {
-            validator.push(kind, slice);
-            if !header_told {
-                if let Some(verdict) = validator.header(kind) {
-                    header_told = true;
-                    post(
-                        &FromWorker::Header(HeaderSummary {
-                            file: kind,
-                            accepted: verdict.accepted(),
-                            problems: verdict.findings.iter().map(FindingRow::from).collect(),
-                        }),
-                        None,
-                    );
+        let mut progress_told_at = 0.0;
+        read_in_pieces(file, |piece, read| {
+            // Until the header is known, small steps: its verdict comes
+            // without waiting for the rest of a large first piece.
+            let mut rest = piece;
+            loop {
+                let step = if header_told {
+                    rest.len()
+                } else {
+                    rest.len().min(HEADER_STEP_BYTES)
+                };
+                let (now, later) = rest.split_at(step);
+                validator.push(kind, now);
+                rest = later;
+                if !header_told {
+                    if let Some(verdict) = validator.header(kind) {
+                        header_told = true;
+                        post(
+                            &FromWorker::Header(HeaderSummary {
+                                file: kind,
+                                accepted: verdict.accepted(),
+                                problems: verdict.findings.iter().map(FindingRow::from).collect(),
+                            }),
+                            None,
+                        );
+                    }
+                }
+                if rest.is_empty() {
+                    break;
                 }
             }
-            let progress = validator.progress();
-            post(
-                &FromWorker::Progress(ReadProgress {
-                    file: kind,
-                    bytes_read: end,
-                    bytes_total: total,
-                    rows: match kind {
-                        FileKind::Users => progress.users_rows,
-                        FileKind::Demographics => progress.demographics_rows,
-                    },
-                    elapsed_ms: js_sys::Date::now() - started,
-                }),
-                None,
-            );
-        })?;
+            if read - progress_told_at >= PROGRESS_BYTES || read >= total {
+                progress_told_at = read;
+                let progress = validator.progress();
+                post(
+                    &FromWorker::Progress(ReadProgress {
+                        file: kind,
+                        bytes_read: read,
+                        bytes_total: total,
+                        rows: match kind {
+                            FileKind::Users => progress.users_rows,
+                            FileKind::Demographics => progress.demographics_rows,
+                        },
+                        elapsed_ms: js_sys::Date::now() - started,
+                    }),
+                    None,
+                );
+            }
+        })
+        .await?;
     }
     let validated = validator.finish();
     let summary = Summary::new(&validated.report, js_sys::Date::now() - started);
@@ -243,23 +251,23 @@ fn csv_blob(bytes: &[u8]) -> Result<Blob, String> {
 }
 
 /// Writes the errors CSV of one file in a second pass over the original.
-fn errors_csv(kind: FileKind) -> Result<Blob, String> {
-    let reader = FileReaderSync::new().map_err(|e| describe(&e))?;
-    LAST_RUN.with(|last| {
+async fn errors_csv(kind: FileKind) -> Result<Blob, String> {
+    let (validated, file) = LAST_RUN.with(|last| {
         let last = last.borrow();
         let validated = last
             .validated
-            .as_ref()
+            .clone()
             .ok_or("Check a file first: there is no report yet.")?;
         let file = match kind {
-            FileKind::Users => last.users.as_ref(),
-            FileKind::Demographics => last.demographics.as_ref(),
+            FileKind::Users => last.users.clone(),
+            FileKind::Demographics => last.demographics.clone(),
         }
         .ok_or_else(|| format!("No {} was checked.", kind.file_name()))?;
-        let mut writer = ErrorsCsvWriter::new(kind, &validated.report.findings);
-        read_in_slices(&reader, file, SLICE_BYTES, |slice, _| writer.push(slice))?;
-        csv_blob(&writer.finish())
-    })
+        Ok::<_, String>((validated, file))
+    })?;
+    let mut writer = ErrorsCsvWriter::new(kind, &validated.report.findings);
+    read_in_pieces(&file, |piece, _| writer.push(piece)).await?;
+    csv_blob(&writer.finish())
 }
 
 /// Sends the clean records, as the normalized users.csv / demographics.csv
