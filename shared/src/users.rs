@@ -99,7 +99,7 @@ struct UserAgg {
     other_schools: Vec<u32>,
     /// Another user with the same email (its first row), if any.
     duplicate_email_row: u32,
-    /// The user's last pair (the head of its list, see `PairState::previous`)
+    /// The user's last pair (the head of its list, see `RowRef::link`)
     /// and how many pairs the user has.
     last_pair: u32,
     pair_count: u32,
@@ -239,51 +239,60 @@ struct CleanRow {
     class: u32,
     action: Option<Action>,
     primary: Option<bool>,
-    /// See `RowKey::other_values`.
+    /// See `UsersPass::other_values`.
     other_values: u64,
 }
 
-/// A clean row, by reference.
+/// A clean row, by reference. The row that begins a (user, class) pair
+/// (rule 5) also holds the pair's state, and a pair is named by that row's
+/// index in `UsersPass::rows`: pairs are nearly as many as rows, so a
+/// separate state per pair would double the memory per row. 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct RowRef {
     row: u32,
     user: u32,
     class: u32,
     school: u32,
-    /// The (user, class) pair, an index into `UsersPass::pair_states`.
-    pair: u32,
+    /// `NONE` for a row without a class. Otherwise, on the row that begins
+    /// its pair (`PAIR_FIRST`): the user's pair begun before this one
+    /// (`NONE` for the first), so each user's pairs form a list and finding
+    /// a pair needs no hash table; on a later row: the pair.
+    link: u32,
     action: Option<Action>,
-    primary: bool,
+    /// As in the cell (part of the pair's key, with `action` and `school`).
+    primary: Option<bool>,
+    /// `PAIR_FIRST`, `PAIR_CONFLICTING`, `PAIR_OTHER_VALUES`.
+    flags: u8,
 }
 
-#[derive(Debug)]
-struct PairState {
-    first_row: u32,
-    /// The pair's class.
-    class: u32,
-    /// The user's pair made before this one (`NONE` for the first): each
-    /// user's pairs form a list, so finding a pair needs no hash table.
-    previous: u32,
-    row_key: RowKey,
-    conflicting: bool,
+const _: () = assert!(std::mem::size_of::<RowRef>() == 24);
+
+/// The row begins its (user, class) pair.
+const PAIR_FIRST: u8 = 1;
+/// A later row of the pair has other values than its first row (rule 5).
+const PAIR_CONFLICTING: u8 = 2;
+/// The pair's first row has an entry in `UsersPass::other_values`.
+const PAIR_OTHER_VALUES: u8 = 4;
+
+impl RowRef {
+    /// The row's pair (an index into `UsersPass::rows`), if it has a class.
+    fn pair(&self, index: usize) -> u32 {
+        if self.flags & PAIR_FIRST != 0 {
+            index as u32
+        } else {
+            self.link
+        }
+    }
+
+    /// A primary teacher's row counts for rule 7 only with a blank action.
+    fn primary_teacher(&self) -> bool {
+        self.primary == Some(true) && self.action.is_none()
+    }
 }
 
 /// Pairs listed per user before the user's pairs also go into a hash table
 /// (a user with many classes would make the walk long).
 const PAIRS_LISTED: u32 = 24;
-
-/// The canonical values of a row of a known (user, class) pair, compactly:
-/// two rows of the pair have equal keys when they have equal values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RowKey {
-    action: Option<Action>,
-    primary: Option<bool>,
-    school: u32,
-    /// 0 when the row's user and class values are the user's and the
-    /// class's (as on almost every row), else a hash of those that differ,
-    /// never 0. One hash rather than two keeps `PairState` at 24 bytes.
-    other_values: u64,
-}
 
 /// Columns of users.csv by position in this file's header.
 #[derive(Debug)]
@@ -381,11 +390,15 @@ pub(crate) struct UsersPass {
     class_index: TextIndex,
     /// The class of the last row that named a known one (see `ClassAgg::next_class`).
     last_class: u32,
-    /// (user, class) → index into `pair_states`, only for users with more
+    /// (user, class) → the pair (see `RowRef`), only for users with more
     /// than `PAIRS_LISTED` pairs (the others are found on their list).
     many_pairs: FxHashMap<(u32, u32), u32>,
-    pair_states: Vec<PairState>,
     rows: Vec<RowRef>,
+    /// The first rows of pairs (`PAIR_OTHER_VALUES`) whose user and class
+    /// values are not the user's and the class's, with a hash of those
+    /// that differ (`other_values_hash`, never 0); 0 for all other rows,
+    /// which are almost all, so it is kept apart.
+    other_values: FxHashMap<u32, u64>,
     /// The user and school of the last row that named known ones.
     last_user: u32,
     last_school: u32,
@@ -419,7 +432,7 @@ impl UsersPass {
             class_index: TextIndex::default(),
             last_class: NONE,
             many_pairs: FxHashMap::default(),
-            pair_states: Vec::new(),
+            other_values: FxHashMap::default(),
             rows: Vec::new(),
             last_user: NONE,
             last_school: NONE,
@@ -991,33 +1004,45 @@ impl UsersPass {
             other_values,
         } = clean;
         let row32 = u32_row(row_number);
-        let mut pair = NONE;
+        // This row's index in `rows`, the pair's name if it begins one.
+        let index = self.rows.len() as u32;
+        let mut link = NONE;
+        let mut flags = 0;
         if class != NONE {
             let plain = action.is_none();
             // Rule 5: one row per (user, class).
-            let row_key = RowKey {
-                action,
-                primary,
-                school,
-                other_values,
-            };
             let found = self.find_pair(user, class);
             let new_pair = found.is_none();
-            if let Some(found) = found {
-                pair = found;
-            } else {
-                pair = self.add_pair(user, class, row32, row_key);
-            }
-            if !new_pair {
-                let state = &mut self.pair_states[pair as usize];
-                if state.row_key == row_key {
+            if let Some(pair) = found {
+                link = pair;
+                let first = self.rows[pair as usize];
+                let first_other_values = if first.flags & PAIR_OTHER_VALUES != 0 {
+                    self.other_values.get(&pair).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                if first.action == action
+                    && first.primary == primary
+                    && first.school == school
+                    && first_other_values == other_values
+                {
                     sink.push(
                         Finding::new(IssueCode::DuplicateRow, FILE)
                             .at_row(row_number)
-                            .with_detail(state.first_row.to_string()),
+                            .with_detail(first.row.to_string()),
                     );
                 } else {
-                    state.conflicting = true;
+                    self.rows[pair as usize].flags |= PAIR_CONFLICTING;
+                }
+            } else {
+                let agg = &mut self.users[user as usize];
+                link = agg.last_pair;
+                agg.last_pair = index;
+                agg.pair_count += 1;
+                flags = PAIR_FIRST;
+                if other_values != 0 {
+                    flags |= PAIR_OTHER_VALUES;
+                    self.other_values.insert(index, other_values);
                 }
             }
 
@@ -1045,10 +1070,14 @@ impl UsersPass {
             user,
             class,
             school,
-            pair,
+            link,
             action,
-            primary: primary == Some(true) && action.is_none(),
+            primary,
+            flags,
         });
+        if flags & PAIR_FIRST != 0 {
+            self.list_pair(user, class, index);
+        }
     }
 
     /// The (user, class) pair, if the user has been seen in the class.
@@ -1058,39 +1087,29 @@ impl UsersPass {
             return self.many_pairs.get(&(user, class)).copied();
         }
         let mut pair = agg.last_pair;
-        while let Some(state) = self.pair_states.get(pair as usize) {
-            if state.class == class {
+        while let Some(first) = self.rows.get(pair as usize) {
+            if first.class == class {
                 return Some(pair);
             }
-            pair = state.previous;
+            pair = first.link;
         }
         None
     }
 
-    /// Adds a (user, class) pair that `find_pair` did not find.
-    fn add_pair(&mut self, user: u32, class: u32, row: u32, row_key: RowKey) -> u32 {
-        let pair = self.pair_states.len() as u32;
-        let agg = &mut self.users[user as usize];
-        self.pair_states.push(PairState {
-            first_row: row,
-            class,
-            previous: agg.last_pair,
-            row_key,
-            conflicting: false,
-        });
-        agg.last_pair = pair;
-        agg.pair_count += 1;
-        if agg.pair_count == PAIRS_LISTED + 1 {
+    /// Puts a new pair, whose first row is in `rows`, in `many_pairs` if
+    /// its user has that many.
+    fn list_pair(&mut self, user: u32, class: u32, pair: u32) {
+        let count = self.users[user as usize].pair_count;
+        if count == PAIRS_LISTED + 1 {
             // From now on this user's pairs are found in the table: all of them.
             let mut listed = pair;
-            while let Some(state) = self.pair_states.get(listed as usize) {
-                self.many_pairs.insert((user, state.class), listed);
-                listed = state.previous;
+            while let Some(first) = self.rows.get(listed as usize) {
+                self.many_pairs.insert((user, first.class), listed);
+                listed = first.link;
             }
-        } else if agg.pair_count > PAIRS_LISTED {
+        } else if count > PAIRS_LISTED {
             self.many_pairs.insert((user, class), pair);
         }
-        pair
     }
 
     /// The rules across rows, then the normalized records of the clean rows.
@@ -1101,9 +1120,9 @@ impl UsersPass {
             users,
             user_text,
             classes,
-            pair_states,
             rows,
             many_pairs,
+            other_values,
             held_back_roles,
             user_index,
             email_index,
@@ -1112,25 +1131,34 @@ impl UsersPass {
         } = self;
         // The lookups of the streaming pass are done with: free them before
         // the records are built, when memory peaks.
-        drop((many_pairs, user_index, email_index, class_index));
+        drop((
+            many_pairs,
+            other_values,
+            user_index,
+            email_index,
+            class_index,
+        ));
 
         // Rule 9: an entity that fails fails its own rows only.
         // Rows named in the messages of conflicting enrollments and primary teachers.
         let mut pair_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         let mut primary_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-        for r in &rows {
+        let mut pair_count = 0;
+        for (index, r) in rows.iter().enumerate() {
             if r.class == NONE {
                 continue;
             }
-            if pair_states[r.pair as usize].conflicting {
-                pair_rows.entry(r.pair).or_default().push(r.row);
+            if r.flags & PAIR_FIRST != 0 {
+                pair_count += 1;
             }
-            if r.primary && classes[r.class as usize].primary_conflict {
+            let pair = r.pair(index);
+            if rows[pair as usize].flags & PAIR_CONFLICTING != 0 {
+                pair_rows.entry(pair).or_default().push(r.row);
+            }
+            if r.primary_teacher() && classes[r.class as usize].primary_conflict {
                 primary_rows.entry(r.class).or_default().push(r.row);
             }
         }
-        let pair_count = pair_states.len();
-        drop(pair_states);
 
         // Secondary IDs are unique among users: (column, other user's first row) per user.
         // Sparse: users rarely share one (a Vec per user would cost 24 bytes each).
@@ -1230,13 +1258,13 @@ impl UsersPass {
                             .with_detail(names.join(", ")),
                     );
                 }
-                if let Some(involved) = pair_rows.get(&r.pair) {
+                if let Some(involved) = pair_rows.get(&r.pair(index)) {
                     push(
                         at(IssueCode::ConflictingEnrollment, Field::ClassId)
                             .with_detail(rows_text(involved)),
                     );
                 }
-                if r.primary {
+                if r.primary_teacher() {
                     if let Some(involved) = primary_rows.get(&r.class) {
                         push(
                             at(IssueCode::PrimaryTeacherConflict, Field::IsPrimaryTeacher)
@@ -1378,11 +1406,13 @@ impl UsersPass {
             }
         }
         // Enrollments, once per (user, class), unless the user or class goes.
-        let mut enrolled = vec![false; pair_count];
-        for (r, _) in rows
+        // By pair: the index of its first row.
+        let mut enrolled = vec![false; rows.len()];
+        for (index, (r, _)) in rows
             .iter()
             .zip(&failed_rows)
-            .filter(|(_, failed)| !**failed)
+            .enumerate()
+            .filter(|(_, (_, failed))| !**failed)
         {
             if r.class == NONE
                 || deactivated[r.user as usize]
@@ -1391,14 +1421,14 @@ impl UsersPass {
             {
                 continue;
             }
-            if std::mem::replace(&mut enrolled[r.pair as usize], true) {
+            if std::mem::replace(&mut enrolled[r.pair(index) as usize], true) {
                 continue;
             }
             let user = &users[r.user as usize];
             outcome.records.enrollments.push(EnrollmentRecord {
                 user_id: user.user_id.clone(),
                 class_id: classes[r.class as usize].class_id.clone(),
-                primary_teacher: (user.role == Role::Teacher).then_some(r.primary),
+                primary_teacher: (user.role == Role::Teacher).then_some(r.primary_teacher()),
                 remove: r.action == Some(Action::RemoveEnrollment),
             });
         }
@@ -1598,14 +1628,14 @@ fn borrowed(canonical: Cow<'_, str>) -> Option<&str> {
     }
 }
 
-/// A `RowKey` hash of values that differ from the known ones (never 0).
+/// A hash (for `UsersPass::other_values`) of values that differ from the known ones (never 0).
 fn nonzero_hash(values: impl Hash) -> u64 {
     let mut hasher = FxHasher::default();
     values.hash(&mut hasher);
     hasher.finish() | 1 << 63
 }
 
-/// `RowKey::other_values`: the values that differ from the user's and the
+/// `UsersPass::other_values`: the values that differ from the user's and the
 /// class's, hashed (the `Option`s keep user and class values apart).
 fn other_values_hash(row: &Row<'_>, user_values_differ: bool, class_values_differ: bool) -> u64 {
     if !user_values_differ && !class_values_differ {
