@@ -84,25 +84,88 @@ fn rows_text(rows: &[u32]) -> String {
 struct UserAgg {
     user_id: Arc<str>,
     role: Role,
-    first_name: TextRef,
-    last_name: TextRef,
-    email: TextRef,
+    /// First and last name, email, district and state ID.
+    text: UserText,
     grade: Option<&'static str>,
-    district_id: Option<TextRef>,
-    state_id: Option<TextRef>,
     first_row: u32,
     /// USER_FIELDS that disagreed between rows.
     conflicts: u16,
     /// Schools of the user's clean rows (interned indices): the first, and
-    /// any others (rarely any, so they need no allocation).
+    /// whether there are others (rarely: they are in `UsersPass::other_schools`).
     school: u32,
-    other_schools: Vec<u32>,
+    has_other_schools: bool,
     /// Another user with the same email (its first row), if any.
     duplicate_email_row: u32,
     /// The user's last pair (the head of its list, see `RowRef::link`)
     /// and how many pairs the user has.
     last_pair: u32,
     pair_count: u32,
+}
+
+// 80 bytes on 64-bit targets (176 before the texts and other schools were
+// made compact): users are up to a third of the rows.
+const _: () = assert!(std::mem::size_of::<UserAgg>() <= 80);
+
+impl UserAgg {
+    fn first_name(&self) -> TextRef {
+        self.text.get(0).unwrap_or(TextRef { start: 0, end: 0 })
+    }
+
+    fn last_name(&self) -> TextRef {
+        self.text.get(1).unwrap_or(TextRef { start: 0, end: 0 })
+    }
+
+    fn email(&self) -> TextRef {
+        self.text.get(2).unwrap_or(TextRef { start: 0, end: 0 })
+    }
+
+    fn district_id(&self) -> Option<TextRef> {
+        self.text.get(3)
+    }
+
+    fn state_id(&self) -> Option<TextRef> {
+        self.text.get(4)
+    }
+}
+
+/// Where a user's five texts (first and last name, email, district and
+/// state ID) are in a `TextArena`: end to end from `start`, by length.
+/// Users are as many as a third of the rows, and this takes 18 bytes where
+/// five `TextRef`s took 96.
+#[derive(Debug, Clone, Copy)]
+struct UserText {
+    start: usize,
+    /// `ABSENT` for a blank ID.
+    lens: [u16; 5],
+}
+
+const ABSENT: u16 = u16::MAX;
+
+// A user's texts are cast values, whose lengths have these bounds: each
+// fits a `u16` other than `ABSENT`.
+const _: () = {
+    assert!(cells::MAX_NAME_CHARS * 4 < ABSENT as usize);
+    assert!(cells::MAX_EMAIL_LEN < ABSENT as usize);
+    assert!(cells::MAX_IDENTIFIER_LEN < ABSENT as usize);
+};
+
+impl UserText {
+    fn get(&self, i: usize) -> Option<TextRef> {
+        let len = *self.lens.get(i)?;
+        if len == ABSENT {
+            return None;
+        }
+        let before: usize = self.lens[..i]
+            .iter()
+            .filter(|l| **l != ABSENT)
+            .map(|l| usize::from(*l))
+            .sum();
+        let start = self.start + before;
+        Some(TextRef {
+            start,
+            end: start + usize::from(len),
+        })
+    }
 }
 
 /// Where a value is in a `TextArena`.
@@ -120,13 +183,23 @@ struct TextArena {
 }
 
 impl TextArena {
-    fn push(&mut self, value: &str) -> TextRef {
+    /// A user's texts, end to end (see `UserText`).
+    fn push_user(&mut self, values: [Option<&str>; 5]) -> UserText {
         let start = self.text.len();
-        self.text.push_str(value);
-        TextRef {
-            start,
-            end: self.text.len(),
+        let mut lens = [ABSENT; 5];
+        for (len, value) in lens.iter_mut().zip(values) {
+            if let Some(value) = value {
+                debug_assert!(value.len() < usize::from(ABSENT), "cast values are short");
+                // Cut at a char boundary, were the bound ever broken: no panic.
+                let mut end = value.len().min(usize::from(ABSENT - 1));
+                while !value.is_char_boundary(end) {
+                    end -= 1;
+                }
+                *len = end as u16;
+                self.text.push_str(&value[..end]);
+            }
         }
+        UserText { start, lens }
     }
 
     fn get(&self, value: TextRef) -> &str {
@@ -399,6 +472,9 @@ pub(crate) struct UsersPass {
     /// that differ (`other_values_hash`, never 0); 0 for all other rows,
     /// which are almost all, so it is kept apart.
     other_values: FxHashMap<u32, u64>,
+    /// The schools of a user's clean rows other than its first (rule 3), for
+    /// the users with any (`UserAgg::has_other_schools`).
+    other_schools: FxHashMap<u32, Vec<u32>>,
     /// The user and school of the last row that named known ones.
     last_user: u32,
     last_school: u32,
@@ -433,6 +509,7 @@ impl UsersPass {
             last_class: NONE,
             many_pairs: FxHashMap::default(),
             other_values: FxHashMap::default(),
+            other_schools: FxHashMap::default(),
             rows: Vec::new(),
             last_user: NONE,
             last_school: NONE,
@@ -511,23 +588,23 @@ impl UsersPass {
                 .text_or_known(Field::UserRole, user.map(|u| u.role.as_str()))
                 .and_then(|r| Role::parse(&r)),
             first_name: cast
-                .text_or_known(Field::UserFirstName, user.map(|u| text.get(u.first_name)))
+                .text_or_known(Field::UserFirstName, user.map(|u| text.get(u.first_name())))
                 .and_then(borrowed),
             last_name: cast
-                .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name)))
+                .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name())))
                 .and_then(borrowed),
-            email: cast.text_or_known(Field::UserEmail, user.map(|u| text.get(u.email))),
+            email: cast.text_or_known(Field::UserEmail, user.map(|u| text.get(u.email()))),
             grade: None,
             district_id: cast
                 .text_or_known(
                     Field::UserDistrictId,
-                    user.and_then(|u| Some(text.get(u.district_id?))),
+                    user.and_then(|u| Some(text.get(u.district_id()?))),
                 )
                 .and_then(borrowed),
             state_id: cast
                 .text_or_known(
                     Field::UserStateId,
-                    user.and_then(|u| Some(text.get(u.state_id?))),
+                    user.and_then(|u| Some(text.get(u.state_id()?))),
                 )
                 .and_then(borrowed),
             class_id: cast
@@ -722,14 +799,14 @@ impl UsersPass {
         let text = &self.user_text;
         let agg = &self.users[user as usize];
         let user_repeated = is_known_value(role, Some(agg.role.as_str().as_bytes()))
-            && is_known_value(first_name, Some(text.get_bytes(agg.first_name)))
-            && is_known_value(last_name, Some(text.get_bytes(agg.last_name)))
-            && is_known_value(email, Some(text.get_bytes(agg.email)))
+            && is_known_value(first_name, Some(text.get_bytes(agg.first_name())))
+            && is_known_value(last_name, Some(text.get_bytes(agg.last_name())))
+            && is_known_value(email, Some(text.get_bytes(agg.email())))
             // A staff member has no grade (a blank cell), a student one.
             && is_known_value(grade, agg.grade.map(str::as_bytes))
             && (agg.role != Role::Student || agg.grade.is_some())
-            && is_known_value(district_id, agg.district_id.map(|id| text.get_bytes(id)))
-            && is_known_value(state_id, agg.state_id.map(|id| text.get_bytes(id)))
+            && is_known_value(district_id, agg.district_id().map(|id| text.get_bytes(id)))
+            && is_known_value(state_id, agg.state_id().map(|id| text.get_bytes(id)))
             // Only a teacher may be a class's primary teacher.
             && (primary != Some(true) || agg.role == Role::Teacher);
         let class_agg = &self.classes[class as usize];
@@ -853,14 +930,14 @@ impl UsersPass {
                 let agg = &mut self.users[user as usize];
                 let differs = [
                     compare(Field::UserRole) && agg.role != role,
-                    compare(Field::UserFirstName) && text.get(agg.first_name) != first_name,
-                    compare(Field::UserLastName) && text.get(agg.last_name) != last_name,
-                    compare(Field::UserEmail) && text.get(agg.email) != email,
+                    compare(Field::UserFirstName) && text.get(agg.first_name()) != first_name,
+                    compare(Field::UserLastName) && text.get(agg.last_name()) != last_name,
+                    compare(Field::UserEmail) && text.get(agg.email()) != email,
                     compare(Field::UserGrade) && agg.grade != row.grade,
                     compare(Field::UserDistrictId)
-                        && agg.district_id.map(|id| text.get(id)) != row.district_id,
+                        && agg.district_id().map(|id| text.get(id)) != row.district_id,
                     compare(Field::UserStateId)
-                        && agg.state_id.map(|id| text.get(id)) != row.state_id,
+                        && agg.state_id().map(|id| text.get(id)) != row.state_id,
                 ];
                 for (i, differs) in differs.into_iter().enumerate() {
                     if differs {
@@ -877,7 +954,7 @@ impl UsersPass {
                 let mut duplicate_email_row = NONE;
                 let (users, text) = (&self.users, &self.user_text);
                 let other = self.email_index.get_or_insert(email.as_bytes(), user, |u| {
-                    text.get_bytes(users[u as usize].email)
+                    text.get_bytes(users[u as usize].email())
                 });
                 if let Some(other) = other {
                     let other = &mut self.users[other as usize];
@@ -890,16 +967,18 @@ impl UsersPass {
                 self.users.push(UserAgg {
                     user_id,
                     role,
-                    first_name: self.user_text.push(first_name),
-                    last_name: self.user_text.push(last_name),
-                    email: self.user_text.push(email),
+                    text: self.user_text.push_user([
+                        Some(first_name),
+                        Some(last_name),
+                        Some(email),
+                        row.district_id,
+                        row.state_id,
+                    ]),
                     grade: row.grade,
-                    district_id: row.district_id.map(|id| self.user_text.push(id)),
-                    state_id: row.state_id.map(|id| self.user_text.push(id)),
                     first_row: row32,
                     conflicts: 0,
                     school,
-                    other_schools: Vec::new(),
+                    has_other_schools: false,
                     duplicate_email_row,
                     last_pair: NONE,
                     pair_count: 0,
@@ -978,8 +1057,12 @@ impl UsersPass {
     /// A user's row names `school`: rule 3 (a student has one school).
     fn note_user_school(&mut self, user: u32, school: u32) {
         let agg = &mut self.users[user as usize];
-        if agg.school != school && !agg.other_schools.contains(&school) {
-            agg.other_schools.push(school);
+        if agg.school != school {
+            agg.has_other_schools = true;
+            let others = self.other_schools.entry(user).or_default();
+            if !others.contains(&school) {
+                others.push(school);
+            }
         }
     }
 
@@ -1123,6 +1206,7 @@ impl UsersPass {
             rows,
             many_pairs,
             other_values,
+            other_schools,
             held_back_roles,
             user_index,
             email_index,
@@ -1166,8 +1250,8 @@ impl UsersPass {
         for field in [Field::UserDistrictId, Field::UserStateId] {
             let ids = users.iter().enumerate().filter_map(|(index, user)| {
                 let id = match field {
-                    Field::UserDistrictId => user.district_id,
-                    _ => user.state_id,
+                    Field::UserDistrictId => user.district_id(),
+                    _ => user.state_id(),
                 };
                 Some((index, user_text.get(id?)))
             });
@@ -1236,9 +1320,9 @@ impl UsersPass {
                         .with_detail(format!(" (row {})", user.duplicate_email_row)),
                 );
             }
-            if user.role == Role::Student && !user.other_schools.is_empty() {
+            if user.role == Role::Student && user.has_other_schools {
                 let ids: Vec<&str> = std::iter::once(&user.school)
-                    .chain(&user.other_schools)
+                    .chain(other_schools.get(&r.user).into_iter().flatten())
                     .map(|s| &*schools.values[*s as usize])
                     .collect();
                 push(
@@ -1322,14 +1406,14 @@ impl UsersPass {
             Field::UserDistrictId,
             users
                 .iter()
-                .filter_map(|u| Some((user_text.get(u.district_id?), u.first_row))),
+                .filter_map(|u| Some((user_text.get(u.district_id()?), u.first_row))),
             sink,
         );
         leading_zero_warnings(
             Field::UserStateId,
             users
                 .iter()
-                .filter_map(|u| Some((user_text.get(u.state_id?), u.first_row))),
+                .filter_map(|u| Some((user_text.get(u.state_id()?), u.first_row))),
             sink,
         );
 
@@ -1357,15 +1441,17 @@ impl UsersPass {
                 outcome.records.users.push(UserRecord {
                     user_id: agg.user_id.clone(),
                     role: agg.role,
-                    first_name: String::from(user_text.get(agg.first_name)),
-                    last_name: String::from(user_text.get(agg.last_name)),
-                    email: String::from(user_text.get(agg.email)),
+                    first_name: String::from(user_text.get(agg.first_name())),
+                    last_name: String::from(user_text.get(agg.last_name())),
+                    email: String::from(user_text.get(agg.email())),
                     grade: agg.grade.map(Cow::Borrowed),
-                    district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
-                    state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
+                    district_id: agg.district_id().map(|id| user_text.get(id).to_string()),
+                    state_id: agg.state_id().map(|id| user_text.get(id).to_string()),
                     // Exactly the user's schools (usually one): not the
                     // four a first push would make room for.
-                    school_ids: Vec::with_capacity(1 + agg.other_schools.len()),
+                    school_ids: Vec::with_capacity(
+                        1 + other_schools.get(&(u as u32)).map_or(0, Vec::len),
+                    ),
                     deactivate: false,
                 });
             }
@@ -1749,7 +1835,27 @@ fn leading_zero_warnings<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{same_text, text_hash, TextIndex};
+    use super::{same_text, text_hash, TextArena, TextIndex};
+
+    /// A user's texts are found again with blank IDs anywhere among them,
+    /// after other users' texts.
+    #[test]
+    fn user_texts_are_found_by_their_lengths() {
+        let mut arena = TextArena::default();
+        let cases: [[Option<&str>; 5]; 4] = [
+            [Some("Ann"), Some("Lee"), Some("ann@x.org"), None, None],
+            [Some("Zoë"), Some("Ng"), Some("z@x.org"), None, Some("S7")],
+            [Some("B"), Some("C"), Some("b@x.org"), Some("D1"), None],
+            [Some("É"), Some(""), Some("e@x.org"), Some("D2"), Some("S2")],
+        ];
+        let texts: Vec<_> = cases.iter().map(|c| arena.push_user(*c)).collect();
+        for (text, case) in texts.iter().zip(&cases) {
+            for (i, value) in case.iter().enumerate() {
+                assert_eq!(text.get(i).map(|t| arena.get(t)), *value);
+            }
+            assert_eq!(text.get(5).map(|t| arena.get(t)), None);
+        }
+    }
 
     #[test]
     fn text_index_keeps_texts_whose_hashes_collide_apart() {
