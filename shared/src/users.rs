@@ -1421,7 +1421,6 @@ impl UsersPass {
         let mut outcome = UsersOutcome::default();
         outcome.records.users.reserve(users.len());
         outcome.records.classes.reserve(classes.len());
-        outcome.records.enrollments.reserve(pair_count);
         let mut user_record: Vec<u32> = vec![NONE; users.len()];
         let mut first_school: Vec<u32> = vec![NONE; users.len()];
         let mut class_record: Vec<u32> = vec![NONE; classes.len()];
@@ -1491,6 +1490,13 @@ impl UsersPass {
                 }
             }
         }
+        // The users' texts and aggregates are done with: only their IDs and
+        // roles are kept, and freed before the enrollments (about one per
+        // row) are made, when memory peaks.
+        let mut users_by_index: Vec<(Arc<str>, Role)> = Vec::with_capacity(users.len());
+        users_by_index.extend(users.into_iter().map(|u| (u.user_id, u.role)));
+        drop(user_text);
+        outcome.records.enrollments.reserve(pair_count);
         // Enrollments, once per (user, class), unless the user or class goes.
         // By pair: the index of its first row.
         let mut enrolled = vec![false; rows.len()];
@@ -1510,11 +1516,11 @@ impl UsersPass {
             if std::mem::replace(&mut enrolled[r.pair(index) as usize], true) {
                 continue;
             }
-            let user = &users[r.user as usize];
+            let (user_id, role) = &users_by_index[r.user as usize];
             outcome.records.enrollments.push(EnrollmentRecord {
-                user_id: user.user_id.clone(),
+                user_id: user_id.clone(),
                 class_id: classes[r.class as usize].class_id.clone(),
-                primary_teacher: (user.role == Role::Teacher).then_some(r.primary_teacher()),
+                primary_teacher: (*role == Role::Teacher).then_some(r.primary_teacher()),
                 remove: r.action == Some(Action::RemoveEnrollment),
             });
         }
@@ -1522,9 +1528,9 @@ impl UsersPass {
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         if roles {
             outcome.roles = held_back_roles;
-            outcome.roles.reserve(users.len());
-            for user in &users {
-                outcome.roles.insert(user.user_id.clone(), Some(user.role));
+            outcome.roles.reserve(users_by_index.len());
+            for (user_id, role) in users_by_index {
+                outcome.roles.insert(user_id, Some(role));
             }
         }
         outcome
