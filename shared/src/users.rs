@@ -129,41 +129,32 @@ impl UserAgg {
 }
 
 /// Where a user's five texts (first and last name, email, district and
-/// state ID) are in a `TextArena`: end to end from `start`, by length.
-/// Users are as many as a third of the rows, and this takes 18 bytes where
-/// five `TextRef`s took 96.
+/// state ID) are in a `TextArena`: end to end from `start`, each ending
+/// `ends[i]` bytes after it. Users are as many as a third of the rows, and
+/// this takes 19 bytes where five `TextRef`s took 96.
 #[derive(Debug, Clone, Copy)]
 struct UserText {
     start: usize,
-    /// `ABSENT` for a blank ID.
-    lens: [u16; 5],
+    ends: [u16; 5],
+    /// Bit `i`: text `i` is absent (a blank ID; it then ends where the one
+    /// before it does).
+    absent: u8,
 }
 
-const ABSENT: u16 = u16::MAX;
-
-// A user's texts are cast values, whose lengths have these bounds: each
-// fits a `u16` other than `ABSENT`.
-const _: () = {
-    assert!(cells::MAX_NAME_CHARS * 4 < ABSENT as usize);
-    assert!(cells::MAX_EMAIL_LEN < ABSENT as usize);
-    assert!(cells::MAX_IDENTIFIER_LEN < ABSENT as usize);
-};
+// A user's texts are cast values, whose lengths have these bounds: all five
+// end to end fit a `u16`.
+const _: () = assert!(3 * cells::MAX_NAME_CHARS * 4 + cells::MAX_EMAIL_LEN < u16::MAX as usize);
 
 impl UserText {
     fn get(&self, i: usize) -> Option<TextRef> {
-        let len = *self.lens.get(i)?;
-        if len == ABSENT {
+        let end = *self.ends.get(i)?;
+        if self.absent & (1 << i) != 0 {
             return None;
         }
-        let before: usize = self.lens[..i]
-            .iter()
-            .filter(|l| **l != ABSENT)
-            .map(|l| usize::from(*l))
-            .sum();
-        let start = self.start + before;
+        let begin = if i == 0 { 0 } else { self.ends[i - 1] };
         Some(TextRef {
-            start,
-            end: start + usize::from(len),
+            start: self.start + usize::from(begin),
+            end: self.start + usize::from(end),
         })
     }
 }
@@ -186,20 +177,32 @@ impl TextArena {
     /// A user's texts, end to end (see `UserText`).
     fn push_user(&mut self, values: [Option<&str>; 5]) -> UserText {
         let start = self.text.len();
-        let mut lens = [ABSENT; 5];
-        for (len, value) in lens.iter_mut().zip(values) {
+        let mut ends = [0; 5];
+        let mut absent = 0;
+        let mut total: u16 = 0;
+        for (i, value) in values.into_iter().enumerate() {
             if let Some(value) = value {
-                debug_assert!(value.len() < usize::from(ABSENT), "cast values are short");
+                debug_assert!(
+                    value.len() <= usize::from(u16::MAX - total),
+                    "cast values are short"
+                );
                 // Cut at a char boundary, were the bound ever broken: no panic.
-                let mut end = value.len().min(usize::from(ABSENT - 1));
-                while !value.is_char_boundary(end) {
-                    end -= 1;
+                let mut len = value.len().min(usize::from(u16::MAX - total));
+                while !value.is_char_boundary(len) {
+                    len -= 1;
                 }
-                *len = end as u16;
-                self.text.push_str(&value[..end]);
+                self.text.push_str(&value[..len]);
+                total += len as u16;
+            } else {
+                absent |= 1 << i;
             }
+            ends[i] = total;
         }
-        UserText { start, lens }
+        UserText {
+            start,
+            ends,
+            absent,
+        }
     }
 
     fn get(&self, value: TextRef) -> &str {
@@ -467,6 +470,9 @@ pub(crate) struct UsersPass {
     /// than `PAIRS_LISTED` pairs (the others are found on their list).
     many_pairs: FxHashMap<(u32, u32), u32>,
     rows: Vec<RowRef>,
+    /// How many pairs there are, and whether any has `PAIR_CONFLICTING`.
+    pairs: usize,
+    any_conflicting_pair: bool,
     /// The first rows of pairs (`PAIR_OTHER_VALUES`) whose user and class
     /// values are not the user's and the class's, with a hash of those
     /// that differ (`other_values_hash`, never 0); 0 for all other rows,
@@ -508,6 +514,8 @@ impl UsersPass {
             class_index: TextIndex::default(),
             last_class: NONE,
             many_pairs: FxHashMap::default(),
+            pairs: 0,
+            any_conflicting_pair: false,
             other_values: FxHashMap::default(),
             other_schools: FxHashMap::default(),
             rows: Vec::new(),
@@ -1116,6 +1124,7 @@ impl UsersPass {
                     );
                 } else {
                     self.rows[pair as usize].flags |= PAIR_CONFLICTING;
+                    self.any_conflicting_pair = true;
                 }
             } else {
                 let agg = &mut self.users[user as usize];
@@ -1123,6 +1132,7 @@ impl UsersPass {
                 agg.last_pair = index;
                 agg.pair_count += 1;
                 flags = PAIR_FIRST;
+                self.pairs += 1;
                 if other_values != 0 {
                     flags |= PAIR_OTHER_VALUES;
                     self.other_values.insert(index, other_values);
@@ -1204,6 +1214,8 @@ impl UsersPass {
             user_text,
             classes,
             rows,
+            pairs: pair_count,
+            any_conflicting_pair,
             many_pairs,
             other_values,
             other_schools,
@@ -1227,13 +1239,13 @@ impl UsersPass {
         // Rows named in the messages of conflicting enrollments and primary teachers.
         let mut pair_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         let mut primary_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-        let mut pair_count = 0;
-        for (index, r) in rows.iter().enumerate() {
+        // (Conflicts are rare: most files need no pass over the rows here.)
+        let any_primary_conflict = classes.iter().any(|c| c.primary_conflict);
+        let conflicts = any_conflicting_pair || any_primary_conflict;
+        let conflicting_rows = if conflicts { &rows[..] } else { &[] };
+        for (index, r) in conflicting_rows.iter().enumerate() {
             if r.class == NONE {
                 continue;
-            }
-            if r.flags & PAIR_FIRST != 0 {
-                pair_count += 1;
             }
             let pair = r.pair(index);
             if rows[pair as usize].flags & PAIR_CONFLICTING != 0 {
