@@ -5,7 +5,8 @@
 //! `benches/validate.rs`, with damaged rows at ERROR_RATE); `... -- validate FILE` validates it in 64 KiB
 //! chunks, as the benchmark does, e.g. under
 //! `valgrind --tool=callgrind target/release/examples/profile validate FILE`.
-//! `... -- report FILE` prints the whole report and records as JSON, to
+//! `... -- stream FILE` reads the file 64 KiB at a time, as the CLI does
+//! (for max RSS without the file). `... -- report FILE` prints the whole report and records as JSON, to
 //! check that a change leaves them byte-identical.
 
 use shared::sample::{generate, Sample, SampleOptions};
@@ -66,6 +67,30 @@ fn main() {
                 finished.elapsed().as_secs_f64()
             );
         }
+        [mode, file] if mode == "stream" => {
+            // As the CLI does: the file is read 64 KiB at a time, never whole,
+            // so max RSS is the validator's own memory.
+            use std::io::Read;
+            let mut input = std::fs::File::open(file).expect("FILE can be read");
+            let mut chunk = vec![0; 64 * 1024];
+            let mut validator = Validator::new(Options::default());
+            loop {
+                let read = input.read(&mut chunk).expect("FILE can be read");
+                if read == 0 {
+                    break;
+                }
+                validator.push_users(&chunk[..read]);
+            }
+            let validated = validator.finish();
+            println!(
+                "valid {} findings {} users {} classes {} enrollments {}",
+                validated.report.valid,
+                validated.report.findings.len(),
+                validated.records.users.len(),
+                validated.records.classes.len(),
+                validated.records.enrollments.len()
+            );
+        }
         [mode, file] if mode == "report" => {
             let bytes = std::fs::read(file).expect("FILE can be read");
             let mut validator = Validator::new(Options::default());
@@ -80,7 +105,7 @@ fn main() {
             println!("{json:#}");
         }
         _ => {
-            eprintln!("usage: profile write ROWS FILE [ERROR_RATE] | profile validate FILE | profile report FILE");
+            eprintln!("usage: profile write ROWS FILE [ERROR_RATE] | profile validate FILE | profile stream FILE | profile report FILE");
             std::process::exit(2);
         }
     }

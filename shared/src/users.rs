@@ -84,25 +84,79 @@ fn rows_text(rows: &[u32]) -> String {
 struct UserAgg {
     user_id: Arc<str>,
     role: Role,
-    first_name: TextRef,
-    last_name: TextRef,
-    email: TextRef,
+    /// First and last name, email, district and state ID.
+    text: UserText,
     grade: Option<&'static str>,
-    district_id: Option<TextRef>,
-    state_id: Option<TextRef>,
     first_row: u32,
     /// USER_FIELDS that disagreed between rows.
     conflicts: u16,
     /// Schools of the user's clean rows (interned indices): the first, and
-    /// any others (rarely any, so they need no allocation).
+    /// whether there are others (rarely: they are in `UsersPass::other_schools`).
     school: u32,
-    other_schools: Vec<u32>,
+    has_other_schools: bool,
     /// Another user with the same email (its first row), if any.
     duplicate_email_row: u32,
-    /// The user's last pair (the head of its list, see `PairState::previous`)
+    /// The user's last pair (the head of its list, see `RowRef::link`)
     /// and how many pairs the user has.
     last_pair: u32,
     pair_count: u32,
+}
+
+// 80 bytes on 64-bit targets (176 before the texts and other schools were
+// made compact): users are up to a third of the rows.
+const _: () = assert!(std::mem::size_of::<UserAgg>() <= 80);
+
+impl UserAgg {
+    fn first_name(&self) -> TextRef {
+        self.text.get(0).unwrap_or(TextRef { start: 0, end: 0 })
+    }
+
+    fn last_name(&self) -> TextRef {
+        self.text.get(1).unwrap_or(TextRef { start: 0, end: 0 })
+    }
+
+    fn email(&self) -> TextRef {
+        self.text.get(2).unwrap_or(TextRef { start: 0, end: 0 })
+    }
+
+    fn district_id(&self) -> Option<TextRef> {
+        self.text.get(3)
+    }
+
+    fn state_id(&self) -> Option<TextRef> {
+        self.text.get(4)
+    }
+}
+
+/// Where a user's five texts (first and last name, email, district and
+/// state ID) are in a `TextArena`: end to end from `start`, each ending
+/// `ends[i]` bytes after it. Users are as many as a third of the rows, and
+/// this takes 19 bytes where five `TextRef`s took 96.
+#[derive(Debug, Clone, Copy)]
+struct UserText {
+    start: usize,
+    ends: [u16; 5],
+    /// Bit `i`: text `i` is absent (a blank ID; it then ends where the one
+    /// before it does).
+    absent: u8,
+}
+
+// A user's texts are cast values, whose lengths have these bounds: all five
+// end to end fit a `u16`.
+const _: () = assert!(3 * cells::MAX_NAME_CHARS * 4 + cells::MAX_EMAIL_LEN < u16::MAX as usize);
+
+impl UserText {
+    fn get(&self, i: usize) -> Option<TextRef> {
+        let end = *self.ends.get(i)?;
+        if self.absent & (1 << i) != 0 {
+            return None;
+        }
+        let begin = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(TextRef {
+            start: self.start + usize::from(begin),
+            end: self.start + usize::from(end),
+        })
+    }
 }
 
 /// Where a value is in a `TextArena`.
@@ -120,12 +174,34 @@ struct TextArena {
 }
 
 impl TextArena {
-    fn push(&mut self, value: &str) -> TextRef {
+    /// A user's texts, end to end (see `UserText`).
+    fn push_user(&mut self, values: [Option<&str>; 5]) -> UserText {
         let start = self.text.len();
-        self.text.push_str(value);
-        TextRef {
+        let mut ends = [0; 5];
+        let mut absent = 0;
+        let mut total: u16 = 0;
+        for (i, value) in values.into_iter().enumerate() {
+            if let Some(value) = value {
+                debug_assert!(
+                    value.len() <= usize::from(u16::MAX - total),
+                    "cast values are short"
+                );
+                // Cut at a char boundary, were the bound ever broken: no panic.
+                let mut len = value.len().min(usize::from(u16::MAX - total));
+                while !value.is_char_boundary(len) {
+                    len -= 1;
+                }
+                self.text.push_str(&value[..len]);
+                total += len as u16;
+            } else {
+                absent |= 1 << i;
+            }
+            ends[i] = total;
+        }
+        UserText {
             start,
-            end: self.text.len(),
+            ends,
+            absent,
         }
     }
 
@@ -239,51 +315,60 @@ struct CleanRow {
     class: u32,
     action: Option<Action>,
     primary: Option<bool>,
-    /// See `RowKey::other_values`.
+    /// See `UsersPass::other_values`.
     other_values: u64,
 }
 
-/// A clean row, by reference.
+/// A clean row, by reference. The row that begins a (user, class) pair
+/// (rule 5) also holds the pair's state, and a pair is named by that row's
+/// index in `UsersPass::rows`: pairs are nearly as many as rows, so a
+/// separate state per pair would double the memory per row. 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct RowRef {
     row: u32,
     user: u32,
     class: u32,
     school: u32,
-    /// The (user, class) pair, an index into `UsersPass::pair_states`.
-    pair: u32,
+    /// `NONE` for a row without a class. Otherwise, on the row that begins
+    /// its pair (`PAIR_FIRST`): the user's pair begun before this one
+    /// (`NONE` for the first), so each user's pairs form a list and finding
+    /// a pair needs no hash table; on a later row: the pair.
+    link: u32,
     action: Option<Action>,
-    primary: bool,
+    /// As in the cell (part of the pair's key, with `action` and `school`).
+    primary: Option<bool>,
+    /// `PAIR_FIRST`, `PAIR_CONFLICTING`, `PAIR_OTHER_VALUES`.
+    flags: u8,
 }
 
-#[derive(Debug)]
-struct PairState {
-    first_row: u32,
-    /// The pair's class.
-    class: u32,
-    /// The user's pair made before this one (`NONE` for the first): each
-    /// user's pairs form a list, so finding a pair needs no hash table.
-    previous: u32,
-    row_key: RowKey,
-    conflicting: bool,
+const _: () = assert!(std::mem::size_of::<RowRef>() == 24);
+
+/// The row begins its (user, class) pair.
+const PAIR_FIRST: u8 = 1;
+/// A later row of the pair has other values than its first row (rule 5).
+const PAIR_CONFLICTING: u8 = 2;
+/// The pair's first row has an entry in `UsersPass::other_values`.
+const PAIR_OTHER_VALUES: u8 = 4;
+
+impl RowRef {
+    /// The row's pair (an index into `UsersPass::rows`), if it has a class.
+    fn pair(&self, index: usize) -> u32 {
+        if self.flags & PAIR_FIRST != 0 {
+            index as u32
+        } else {
+            self.link
+        }
+    }
+
+    /// A primary teacher's row counts for rule 7 only with a blank action.
+    fn primary_teacher(&self) -> bool {
+        self.primary == Some(true) && self.action.is_none()
+    }
 }
 
 /// Pairs listed per user before the user's pairs also go into a hash table
 /// (a user with many classes would make the walk long).
 const PAIRS_LISTED: u32 = 24;
-
-/// The canonical values of a row of a known (user, class) pair, compactly:
-/// two rows of the pair have equal keys when they have equal values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RowKey {
-    action: Option<Action>,
-    primary: Option<bool>,
-    school: u32,
-    /// 0 when the row's user and class values are the user's and the
-    /// class's (as on almost every row), else a hash of those that differ,
-    /// never 0. One hash rather than two keeps `PairState` at 24 bytes.
-    other_values: u64,
-}
 
 /// Columns of users.csv by position in this file's header.
 #[derive(Debug)]
@@ -381,11 +466,21 @@ pub(crate) struct UsersPass {
     class_index: TextIndex,
     /// The class of the last row that named a known one (see `ClassAgg::next_class`).
     last_class: u32,
-    /// (user, class) → index into `pair_states`, only for users with more
+    /// (user, class) → the pair (see `RowRef`), only for users with more
     /// than `PAIRS_LISTED` pairs (the others are found on their list).
     many_pairs: FxHashMap<(u32, u32), u32>,
-    pair_states: Vec<PairState>,
     rows: Vec<RowRef>,
+    /// How many pairs there are, and whether any has `PAIR_CONFLICTING`.
+    pairs: usize,
+    any_conflicting_pair: bool,
+    /// The first rows of pairs (`PAIR_OTHER_VALUES`) whose user and class
+    /// values are not the user's and the class's, with a hash of those
+    /// that differ (`other_values_hash`, never 0); 0 for all other rows,
+    /// which are almost all, so it is kept apart.
+    other_values: FxHashMap<u32, u64>,
+    /// The schools of a user's clean rows other than its first (rule 3), for
+    /// the users with any (`UserAgg::has_other_schools`).
+    other_schools: FxHashMap<u32, Vec<u32>>,
     /// The user and school of the last row that named known ones.
     last_user: u32,
     last_school: u32,
@@ -419,7 +514,10 @@ impl UsersPass {
             class_index: TextIndex::default(),
             last_class: NONE,
             many_pairs: FxHashMap::default(),
-            pair_states: Vec::new(),
+            pairs: 0,
+            any_conflicting_pair: false,
+            other_values: FxHashMap::default(),
+            other_schools: FxHashMap::default(),
             rows: Vec::new(),
             last_user: NONE,
             last_school: NONE,
@@ -498,23 +596,23 @@ impl UsersPass {
                 .text_or_known(Field::UserRole, user.map(|u| u.role.as_str()))
                 .and_then(|r| Role::parse(&r)),
             first_name: cast
-                .text_or_known(Field::UserFirstName, user.map(|u| text.get(u.first_name)))
+                .text_or_known(Field::UserFirstName, user.map(|u| text.get(u.first_name())))
                 .and_then(borrowed),
             last_name: cast
-                .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name)))
+                .text_or_known(Field::UserLastName, user.map(|u| text.get(u.last_name())))
                 .and_then(borrowed),
-            email: cast.text_or_known(Field::UserEmail, user.map(|u| text.get(u.email))),
+            email: cast.text_or_known(Field::UserEmail, user.map(|u| text.get(u.email()))),
             grade: None,
             district_id: cast
                 .text_or_known(
                     Field::UserDistrictId,
-                    user.and_then(|u| Some(text.get(u.district_id?))),
+                    user.and_then(|u| Some(text.get(u.district_id()?))),
                 )
                 .and_then(borrowed),
             state_id: cast
                 .text_or_known(
                     Field::UserStateId,
-                    user.and_then(|u| Some(text.get(u.state_id?))),
+                    user.and_then(|u| Some(text.get(u.state_id()?))),
                 )
                 .and_then(borrowed),
             class_id: cast
@@ -709,14 +807,14 @@ impl UsersPass {
         let text = &self.user_text;
         let agg = &self.users[user as usize];
         let user_repeated = is_known_value(role, Some(agg.role.as_str().as_bytes()))
-            && is_known_value(first_name, Some(text.get_bytes(agg.first_name)))
-            && is_known_value(last_name, Some(text.get_bytes(agg.last_name)))
-            && is_known_value(email, Some(text.get_bytes(agg.email)))
+            && is_known_value(first_name, Some(text.get_bytes(agg.first_name())))
+            && is_known_value(last_name, Some(text.get_bytes(agg.last_name())))
+            && is_known_value(email, Some(text.get_bytes(agg.email())))
             // A staff member has no grade (a blank cell), a student one.
             && is_known_value(grade, agg.grade.map(str::as_bytes))
             && (agg.role != Role::Student || agg.grade.is_some())
-            && is_known_value(district_id, agg.district_id.map(|id| text.get_bytes(id)))
-            && is_known_value(state_id, agg.state_id.map(|id| text.get_bytes(id)))
+            && is_known_value(district_id, agg.district_id().map(|id| text.get_bytes(id)))
+            && is_known_value(state_id, agg.state_id().map(|id| text.get_bytes(id)))
             // Only a teacher may be a class's primary teacher.
             && (primary != Some(true) || agg.role == Role::Teacher);
         let class_agg = &self.classes[class as usize];
@@ -840,14 +938,14 @@ impl UsersPass {
                 let agg = &mut self.users[user as usize];
                 let differs = [
                     compare(Field::UserRole) && agg.role != role,
-                    compare(Field::UserFirstName) && text.get(agg.first_name) != first_name,
-                    compare(Field::UserLastName) && text.get(agg.last_name) != last_name,
-                    compare(Field::UserEmail) && text.get(agg.email) != email,
+                    compare(Field::UserFirstName) && text.get(agg.first_name()) != first_name,
+                    compare(Field::UserLastName) && text.get(agg.last_name()) != last_name,
+                    compare(Field::UserEmail) && text.get(agg.email()) != email,
                     compare(Field::UserGrade) && agg.grade != row.grade,
                     compare(Field::UserDistrictId)
-                        && agg.district_id.map(|id| text.get(id)) != row.district_id,
+                        && agg.district_id().map(|id| text.get(id)) != row.district_id,
                     compare(Field::UserStateId)
-                        && agg.state_id.map(|id| text.get(id)) != row.state_id,
+                        && agg.state_id().map(|id| text.get(id)) != row.state_id,
                 ];
                 for (i, differs) in differs.into_iter().enumerate() {
                     if differs {
@@ -864,7 +962,7 @@ impl UsersPass {
                 let mut duplicate_email_row = NONE;
                 let (users, text) = (&self.users, &self.user_text);
                 let other = self.email_index.get_or_insert(email.as_bytes(), user, |u| {
-                    text.get_bytes(users[u as usize].email)
+                    text.get_bytes(users[u as usize].email())
                 });
                 if let Some(other) = other {
                     let other = &mut self.users[other as usize];
@@ -877,16 +975,18 @@ impl UsersPass {
                 self.users.push(UserAgg {
                     user_id,
                     role,
-                    first_name: self.user_text.push(first_name),
-                    last_name: self.user_text.push(last_name),
-                    email: self.user_text.push(email),
+                    text: self.user_text.push_user([
+                        Some(first_name),
+                        Some(last_name),
+                        Some(email),
+                        row.district_id,
+                        row.state_id,
+                    ]),
                     grade: row.grade,
-                    district_id: row.district_id.map(|id| self.user_text.push(id)),
-                    state_id: row.state_id.map(|id| self.user_text.push(id)),
                     first_row: row32,
                     conflicts: 0,
                     school,
-                    other_schools: Vec::new(),
+                    has_other_schools: false,
                     duplicate_email_row,
                     last_pair: NONE,
                     pair_count: 0,
@@ -965,8 +1065,12 @@ impl UsersPass {
     /// A user's row names `school`: rule 3 (a student has one school).
     fn note_user_school(&mut self, user: u32, school: u32) {
         let agg = &mut self.users[user as usize];
-        if agg.school != school && !agg.other_schools.contains(&school) {
-            agg.other_schools.push(school);
+        if agg.school != school {
+            agg.has_other_schools = true;
+            let others = self.other_schools.entry(user).or_default();
+            if !others.contains(&school) {
+                others.push(school);
+            }
         }
     }
 
@@ -991,33 +1095,47 @@ impl UsersPass {
             other_values,
         } = clean;
         let row32 = u32_row(row_number);
-        let mut pair = NONE;
+        // This row's index in `rows`, the pair's name if it begins one.
+        let index = self.rows.len() as u32;
+        let mut link = NONE;
+        let mut flags = 0;
         if class != NONE {
             let plain = action.is_none();
             // Rule 5: one row per (user, class).
-            let row_key = RowKey {
-                action,
-                primary,
-                school,
-                other_values,
-            };
             let found = self.find_pair(user, class);
             let new_pair = found.is_none();
-            if let Some(found) = found {
-                pair = found;
-            } else {
-                pair = self.add_pair(user, class, row32, row_key);
-            }
-            if !new_pair {
-                let state = &mut self.pair_states[pair as usize];
-                if state.row_key == row_key {
+            if let Some(pair) = found {
+                link = pair;
+                let first = self.rows[pair as usize];
+                let first_other_values = if first.flags & PAIR_OTHER_VALUES != 0 {
+                    self.other_values.get(&pair).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                if first.action == action
+                    && first.primary == primary
+                    && first.school == school
+                    && first_other_values == other_values
+                {
                     sink.push(
                         Finding::new(IssueCode::DuplicateRow, FILE)
                             .at_row(row_number)
-                            .with_detail(state.first_row.to_string()),
+                            .with_detail(first.row.to_string()),
                     );
                 } else {
-                    state.conflicting = true;
+                    self.rows[pair as usize].flags |= PAIR_CONFLICTING;
+                    self.any_conflicting_pair = true;
+                }
+            } else {
+                let agg = &mut self.users[user as usize];
+                link = agg.last_pair;
+                agg.last_pair = index;
+                agg.pair_count += 1;
+                flags = PAIR_FIRST;
+                self.pairs += 1;
+                if other_values != 0 {
+                    flags |= PAIR_OTHER_VALUES;
+                    self.other_values.insert(index, other_values);
                 }
             }
 
@@ -1045,10 +1163,14 @@ impl UsersPass {
             user,
             class,
             school,
-            pair,
+            link,
             action,
-            primary: primary == Some(true) && action.is_none(),
+            primary,
+            flags,
         });
+        if flags & PAIR_FIRST != 0 {
+            self.list_pair(user, class, index);
+        }
     }
 
     /// The (user, class) pair, if the user has been seen in the class.
@@ -1058,39 +1180,29 @@ impl UsersPass {
             return self.many_pairs.get(&(user, class)).copied();
         }
         let mut pair = agg.last_pair;
-        while let Some(state) = self.pair_states.get(pair as usize) {
-            if state.class == class {
+        while let Some(first) = self.rows.get(pair as usize) {
+            if first.class == class {
                 return Some(pair);
             }
-            pair = state.previous;
+            pair = first.link;
         }
         None
     }
 
-    /// Adds a (user, class) pair that `find_pair` did not find.
-    fn add_pair(&mut self, user: u32, class: u32, row: u32, row_key: RowKey) -> u32 {
-        let pair = self.pair_states.len() as u32;
-        let agg = &mut self.users[user as usize];
-        self.pair_states.push(PairState {
-            first_row: row,
-            class,
-            previous: agg.last_pair,
-            row_key,
-            conflicting: false,
-        });
-        agg.last_pair = pair;
-        agg.pair_count += 1;
-        if agg.pair_count == PAIRS_LISTED + 1 {
+    /// Puts a new pair, whose first row is in `rows`, in `many_pairs` if
+    /// its user has that many.
+    fn list_pair(&mut self, user: u32, class: u32, pair: u32) {
+        let count = self.users[user as usize].pair_count;
+        if count == PAIRS_LISTED + 1 {
             // From now on this user's pairs are found in the table: all of them.
             let mut listed = pair;
-            while let Some(state) = self.pair_states.get(listed as usize) {
-                self.many_pairs.insert((user, state.class), listed);
-                listed = state.previous;
+            while let Some(first) = self.rows.get(listed as usize) {
+                self.many_pairs.insert((user, first.class), listed);
+                listed = first.link;
             }
-        } else if agg.pair_count > PAIRS_LISTED {
+        } else if count > PAIRS_LISTED {
             self.many_pairs.insert((user, class), pair);
         }
-        pair
     }
 
     /// The rules across rows, then the normalized records of the clean rows.
@@ -1101,9 +1213,12 @@ impl UsersPass {
             users,
             user_text,
             classes,
-            pair_states,
             rows,
+            pairs: pair_count,
+            any_conflicting_pair,
             many_pairs,
+            other_values,
+            other_schools,
             held_back_roles,
             user_index,
             email_index,
@@ -1112,25 +1227,34 @@ impl UsersPass {
         } = self;
         // The lookups of the streaming pass are done with: free them before
         // the records are built, when memory peaks.
-        drop((many_pairs, user_index, email_index, class_index));
+        drop((
+            many_pairs,
+            other_values,
+            user_index,
+            email_index,
+            class_index,
+        ));
 
         // Rule 9: an entity that fails fails its own rows only.
         // Rows named in the messages of conflicting enrollments and primary teachers.
         let mut pair_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         let mut primary_rows: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-        for r in &rows {
+        // (Conflicts are rare: most files need no pass over the rows here.)
+        let any_primary_conflict = classes.iter().any(|c| c.primary_conflict);
+        let conflicts = any_conflicting_pair || any_primary_conflict;
+        let conflicting_rows = if conflicts { &rows[..] } else { &[] };
+        for (index, r) in conflicting_rows.iter().enumerate() {
             if r.class == NONE {
                 continue;
             }
-            if pair_states[r.pair as usize].conflicting {
-                pair_rows.entry(r.pair).or_default().push(r.row);
+            let pair = r.pair(index);
+            if rows[pair as usize].flags & PAIR_CONFLICTING != 0 {
+                pair_rows.entry(pair).or_default().push(r.row);
             }
-            if r.primary && classes[r.class as usize].primary_conflict {
+            if r.primary_teacher() && classes[r.class as usize].primary_conflict {
                 primary_rows.entry(r.class).or_default().push(r.row);
             }
         }
-        let pair_count = pair_states.len();
-        drop(pair_states);
 
         // Secondary IDs are unique among users: (column, other user's first row) per user.
         // Sparse: users rarely share one (a Vec per user would cost 24 bytes each).
@@ -1138,8 +1262,8 @@ impl UsersPass {
         for field in [Field::UserDistrictId, Field::UserStateId] {
             let ids = users.iter().enumerate().filter_map(|(index, user)| {
                 let id = match field {
-                    Field::UserDistrictId => user.district_id,
-                    _ => user.state_id,
+                    Field::UserDistrictId => user.district_id(),
+                    _ => user.state_id(),
                 };
                 Some((index, user_text.get(id?)))
             });
@@ -1208,9 +1332,9 @@ impl UsersPass {
                         .with_detail(format!(" (row {})", user.duplicate_email_row)),
                 );
             }
-            if user.role == Role::Student && !user.other_schools.is_empty() {
+            if user.role == Role::Student && user.has_other_schools {
                 let ids: Vec<&str> = std::iter::once(&user.school)
-                    .chain(&user.other_schools)
+                    .chain(other_schools.get(&r.user).into_iter().flatten())
                     .map(|s| &*schools.values[*s as usize])
                     .collect();
                 push(
@@ -1230,13 +1354,13 @@ impl UsersPass {
                             .with_detail(names.join(", ")),
                     );
                 }
-                if let Some(involved) = pair_rows.get(&r.pair) {
+                if let Some(involved) = pair_rows.get(&r.pair(index)) {
                     push(
                         at(IssueCode::ConflictingEnrollment, Field::ClassId)
                             .with_detail(rows_text(involved)),
                     );
                 }
-                if r.primary {
+                if r.primary_teacher() {
                     if let Some(involved) = primary_rows.get(&r.class) {
                         push(
                             at(IssueCode::PrimaryTeacherConflict, Field::IsPrimaryTeacher)
@@ -1294,14 +1418,14 @@ impl UsersPass {
             Field::UserDistrictId,
             users
                 .iter()
-                .filter_map(|u| Some((user_text.get(u.district_id?), u.first_row))),
+                .filter_map(|u| Some((user_text.get(u.district_id()?), u.first_row))),
             sink,
         );
         leading_zero_warnings(
             Field::UserStateId,
             users
                 .iter()
-                .filter_map(|u| Some((user_text.get(u.state_id?), u.first_row))),
+                .filter_map(|u| Some((user_text.get(u.state_id()?), u.first_row))),
             sink,
         );
 
@@ -1309,7 +1433,6 @@ impl UsersPass {
         let mut outcome = UsersOutcome::default();
         outcome.records.users.reserve(users.len());
         outcome.records.classes.reserve(classes.len());
-        outcome.records.enrollments.reserve(pair_count);
         let mut user_record: Vec<u32> = vec![NONE; users.len()];
         let mut first_school: Vec<u32> = vec![NONE; users.len()];
         let mut class_record: Vec<u32> = vec![NONE; classes.len()];
@@ -1329,15 +1452,17 @@ impl UsersPass {
                 outcome.records.users.push(UserRecord {
                     user_id: agg.user_id.clone(),
                     role: agg.role,
-                    first_name: String::from(user_text.get(agg.first_name)),
-                    last_name: String::from(user_text.get(agg.last_name)),
-                    email: String::from(user_text.get(agg.email)),
+                    first_name: String::from(user_text.get(agg.first_name())),
+                    last_name: String::from(user_text.get(agg.last_name())),
+                    email: String::from(user_text.get(agg.email())),
                     grade: agg.grade.map(Cow::Borrowed),
-                    district_id: agg.district_id.map(|id| user_text.get(id).to_string()),
-                    state_id: agg.state_id.map(|id| user_text.get(id).to_string()),
+                    district_id: agg.district_id().map(|id| user_text.get(id).to_string()),
+                    state_id: agg.state_id().map(|id| user_text.get(id).to_string()),
                     // Exactly the user's schools (usually one): not the
                     // four a first push would make room for.
-                    school_ids: Vec::with_capacity(1 + agg.other_schools.len()),
+                    school_ids: Vec::with_capacity(
+                        1 + other_schools.get(&(u as u32)).map_or(0, Vec::len),
+                    ),
                     deactivate: false,
                 });
             }
@@ -1377,12 +1502,21 @@ impl UsersPass {
                 }
             }
         }
+        // The users' texts and aggregates are done with: only their IDs and
+        // roles are kept, and freed before the enrollments (about one per
+        // row) are made, when memory peaks.
+        let mut users_by_index: Vec<(Arc<str>, Role)> = Vec::with_capacity(users.len());
+        users_by_index.extend(users.into_iter().map(|u| (u.user_id, u.role)));
+        drop(user_text);
+        outcome.records.enrollments.reserve(pair_count);
         // Enrollments, once per (user, class), unless the user or class goes.
-        let mut enrolled = vec![false; pair_count];
-        for (r, _) in rows
+        // By pair: the index of its first row.
+        let mut enrolled = vec![false; rows.len()];
+        for (index, (r, _)) in rows
             .iter()
             .zip(&failed_rows)
-            .filter(|(_, failed)| !**failed)
+            .enumerate()
+            .filter(|(_, (_, failed))| !**failed)
         {
             if r.class == NONE
                 || deactivated[r.user as usize]
@@ -1391,14 +1525,14 @@ impl UsersPass {
             {
                 continue;
             }
-            if std::mem::replace(&mut enrolled[r.pair as usize], true) {
+            if std::mem::replace(&mut enrolled[r.pair(index) as usize], true) {
                 continue;
             }
-            let user = &users[r.user as usize];
+            let (user_id, role) = &users_by_index[r.user as usize];
             outcome.records.enrollments.push(EnrollmentRecord {
-                user_id: user.user_id.clone(),
+                user_id: user_id.clone(),
                 class_id: classes[r.class as usize].class_id.clone(),
-                primary_teacher: (user.role == Role::Teacher).then_some(r.primary),
+                primary_teacher: (*role == Role::Teacher).then_some(r.primary_teacher()),
                 remove: r.action == Some(Action::RemoveEnrollment),
             });
         }
@@ -1406,9 +1540,9 @@ impl UsersPass {
         outcome.schools = school_used.iter().filter(|u| **u).count() as u64;
         if roles {
             outcome.roles = held_back_roles;
-            outcome.roles.reserve(users.len());
-            for user in &users {
-                outcome.roles.insert(user.user_id.clone(), Some(user.role));
+            outcome.roles.reserve(users_by_index.len());
+            for (user_id, role) in users_by_index {
+                outcome.roles.insert(user_id, Some(role));
             }
         }
         outcome
@@ -1598,14 +1732,14 @@ fn borrowed(canonical: Cow<'_, str>) -> Option<&str> {
     }
 }
 
-/// A `RowKey` hash of values that differ from the known ones (never 0).
+/// A hash (for `UsersPass::other_values`) of values that differ from the known ones (never 0).
 fn nonzero_hash(values: impl Hash) -> u64 {
     let mut hasher = FxHasher::default();
     values.hash(&mut hasher);
     hasher.finish() | 1 << 63
 }
 
-/// `RowKey::other_values`: the values that differ from the user's and the
+/// `UsersPass::other_values`: the values that differ from the user's and the
 /// class's, hashed (the `Option`s keep user and class values apart).
 fn other_values_hash(row: &Row<'_>, user_values_differ: bool, class_values_differ: bool) -> u64 {
     if !user_values_differ && !class_values_differ {
@@ -1719,7 +1853,27 @@ fn leading_zero_warnings<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{same_text, text_hash, TextIndex};
+    use super::{same_text, text_hash, TextArena, TextIndex};
+
+    /// A user's texts are found again with blank IDs anywhere among them,
+    /// after other users' texts.
+    #[test]
+    fn user_texts_are_found_by_their_lengths() {
+        let mut arena = TextArena::default();
+        let cases: [[Option<&str>; 5]; 4] = [
+            [Some("Ann"), Some("Lee"), Some("ann@x.org"), None, None],
+            [Some("Zoë"), Some("Ng"), Some("z@x.org"), None, Some("S7")],
+            [Some("B"), Some("C"), Some("b@x.org"), Some("D1"), None],
+            [Some("É"), Some(""), Some("e@x.org"), Some("D2"), Some("S2")],
+        ];
+        let texts: Vec<_> = cases.iter().map(|c| arena.push_user(*c)).collect();
+        for (text, case) in texts.iter().zip(&cases) {
+            for (i, value) in case.iter().enumerate() {
+                assert_eq!(text.get(i).map(|t| arena.get(t)), *value);
+            }
+            assert_eq!(text.get(5).map(|t| arena.get(t)), None);
+        }
+    }
 
     #[test]
     fn text_index_keeps_texts_whose_hashes_collide_apart() {

@@ -401,3 +401,47 @@ fn many_classes_of_one_user() {
     );
     assert_eq!(validated.records.enrollments.len(), 39);
 }
+
+/// Rule 5 when a pair's first row has user or class values other than the
+/// user's or the class's (kept apart from the pair, as they are rare): a
+/// repeat of that row is a duplicate, a row with the known values a
+/// conflict. Expected list checked against the code before the change.
+#[test]
+fn pair_whose_first_row_has_other_values() {
+    let rows = [
+        ",S1,U1,student,Ann,Lee,ann@x.org,05,,,C1,Math,05,,", // row 2
+        ",S1,U1,student,Anne,Lee,ann@x.org,05,,,C2,Art,05,,", // row 3: another first name
+        ",S1,U1,student,Anne,Lee,ann@x.org,05,,,C2,Art,05,,", // row 4: repeats row 3
+        ",S1,U1,student,Ann,Lee,ann@x.org,05,,,C2,Art,05,,",  // row 5: the known name
+        ",S1,U1,student,Ann,Lee,ann@x.org,05,,,C3,Art,06,,",  // row 6
+        ",S1,U1,student,Ann,Lee,ann@x.org,05,,,C3,Art,06,,",  // row 7: repeats row 6
+        ",S1,U2,student,Bo,Lee,bo@x.org,05,,,C3,Art,07,,",    // row 8: another class grade
+        ",S1,U2,student,Bo,Lee,bo@x.org,05,,,C3,Art,07,,",    // row 9: repeats row 8
+    ];
+    let file = format!("{H}\n{}\n", rows.join("\n"));
+    let validated = validate(file.as_bytes(), None, Options::default());
+    let found: Vec<(IssueCode, Option<u64>)> = validated
+        .report
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.code,
+                IssueCode::DuplicateRow | IssueCode::ConflictingEnrollment
+            )
+        })
+        .map(|f| (f.code, f.row))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (IssueCode::ConflictingEnrollment, Some(3)),
+            (IssueCode::DuplicateRow, Some(4)),
+            (IssueCode::ConflictingEnrollment, Some(4)),
+            (IssueCode::ConflictingEnrollment, Some(5)),
+            (IssueCode::DuplicateRow, Some(7)),
+            (IssueCode::DuplicateRow, Some(9)),
+        ]
+    );
+    assert_eq!(validated.report.findings.len(), 19);
+}
