@@ -277,30 +277,29 @@ fn leading_zeros_stripped(id: &str) -> &str {
 /// and comparing must not copy them.
 type Fields<'a, const N: usize> = [(&'static str, Option<&'a str>); N];
 
+/// The user fields `diff` compares, in the file's column order: a record
+/// and a stored user name them alike.
+macro_rules! user_fields {
+    ($user:expr) => {
+        [
+            ("userId", Some(&*$user.user_id)),
+            ("userRole", Some($user.role.as_str())),
+            ("userFirstName", Some($user.first_name.as_str())),
+            ("userLastName", Some($user.last_name.as_str())),
+            ("userEmail", Some($user.email.as_str())),
+            ("userGrade", $user.grade.as_deref()),
+            ("userDistrictId", $user.district_id.as_deref()),
+            ("userStateId", $user.state_id.as_deref()),
+        ]
+    };
+}
+
 fn user_fields(user: &shared::records::UserRecord) -> Fields<'_, 8> {
-    [
-        ("userId", Some(&*user.user_id)),
-        ("userRole", Some(user.role.as_str())),
-        ("userFirstName", Some(user.first_name.as_str())),
-        ("userLastName", Some(user.last_name.as_str())),
-        ("userEmail", Some(user.email.as_str())),
-        ("userGrade", user.grade.as_deref()),
-        ("userDistrictId", user.district_id.as_deref()),
-        ("userStateId", user.state_id.as_deref()),
-    ]
+    user_fields!(user)
 }
 
 fn stored_user_fields(user: &StoredUser) -> Fields<'_, 8> {
-    [
-        ("userId", Some(&*user.user_id)),
-        ("userRole", Some(user.role.as_str())),
-        ("userFirstName", Some(user.first_name.as_str())),
-        ("userLastName", Some(user.last_name.as_str())),
-        ("userEmail", Some(user.email.as_str())),
-        ("userGrade", user.grade.as_deref()),
-        ("userDistrictId", user.district_id.as_deref()),
-        ("userStateId", user.state_id.as_deref()),
-    ]
+    user_fields!(user)
 }
 
 /// The fields whose values differ (copied only then).
