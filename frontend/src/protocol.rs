@@ -18,9 +18,9 @@ pub const FINDINGS_TO_PAGE: usize = 100_000;
 /// The worker tells the page its progress after about this many bytes.
 pub const PROGRESS_BYTES: f64 = 1024.0 * 1024.0;
 
-/// Until a file's header is complete the worker validates in steps this
-/// small, so the header verdict comes at once.
-pub const HEADER_STEP_BYTES: usize = 16 * 1024;
+/// The worker reads a file's first bytes on their own, this many, so the
+/// header verdict comes at once.
+pub const FIRST_PIECE_BYTES: f64 = 16.0 * 1024.0;
 
 /// Uncompressed bytes of clean CSV per part sent to the server.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;

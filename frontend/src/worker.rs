@@ -22,7 +22,7 @@ use web_sys::{
 
 use crate::protocol::{
     FindingRow, FromWorker, HeaderSummary, ReadProgress, SendRequest, Summary, ToWorker,
-    HEADER_STEP_BYTES, PART_BYTES, PROGRESS_BYTES,
+    FIRST_PIECE_BYTES, PART_BYTES, PROGRESS_BYTES,
 };
 
 /// The files last validated and what came of them.
@@ -133,7 +133,9 @@ async fn handle(data: JsValue) -> Result<(), String> {
 /// Reads a whole file as a stream, handing each piece and the bytes read so
 /// far to `on_piece`. The browser reads ahead while the validator works on
 /// the previous piece (FileReaderSync reads and validation took turns: about
-/// half a second more on a million rows). An empty file still gives one empty
+/// half a second more on a million rows). The first [`FIRST_PIECE_BYTES`]
+/// come on their own, so the header verdict does not wait for the stream's
+/// first piece, which can be megabytes. An empty file still gives one empty
 /// piece, so it is reported as empty rather than as missing.
 async fn read_in_pieces(file: &File, mut on_piece: impl FnMut(&[u8], f64)) -> Result<(), String> {
     let failed = |error: JsValue| {
@@ -143,25 +145,33 @@ async fn read_in_pieces(file: &File, mut on_piece: impl FnMut(&[u8], f64)) -> Re
             describe(&error)
         )
     };
-    let reader: ReadableStreamDefaultReader = file.stream().get_reader().unchecked_into();
+    let size = file.size();
+    let first_end = size.min(FIRST_PIECE_BYTES);
     let mut buffer = Vec::new();
     let mut read = 0.0;
-    loop {
-        let result = JsFuture::from(reader.read()).await.map_err(failed)?;
-        let done = Reflect::get(&result, &"done".into())
-            .ok()
-            .and_then(|done| done.as_bool())
-            .unwrap_or(true);
-        if done {
-            break;
+    for (start, end) in [(0.0, first_end), (first_end, size)] {
+        if end <= start {
+            continue;
         }
-        let piece: Uint8Array = Reflect::get(&result, &"value".into())
-            .map_err(failed)?
-            .unchecked_into();
-        buffer.resize(piece.length() as usize, 0);
-        piece.copy_to(&mut buffer);
-        read += buffer.len() as f64;
-        on_piece(&buffer, read);
+        let part = file.slice_with_f64_and_f64(start, end).map_err(failed)?;
+        let reader: ReadableStreamDefaultReader = part.stream().get_reader().unchecked_into();
+        loop {
+            let result = JsFuture::from(reader.read()).await.map_err(failed)?;
+            let done = Reflect::get(&result, &"done".into())
+                .ok()
+                .and_then(|done| done.as_bool())
+                .unwrap_or(true);
+            if done {
+                break;
+            }
+            let piece: Uint8Array = Reflect::get(&result, &"value".into())
+                .map_err(failed)?
+                .unchecked_into();
+            buffer.resize(piece.length() as usize, 0);
+            piece.copy_to(&mut buffer);
+            read += buffer.len() as f64;
+            on_piece(&buffer, read);
+        }
     }
     if read == 0.0 {
         on_piece(&[], 0.0);
@@ -188,36 +198,22 @@ async fn validate(
         let mut header_told = false;
         let mut progress_told_at = 0.0;
         read_in_pieces(file, |piece, read| {
-            // Until the header is known, small steps: its verdict comes
-            // without waiting for the rest of a large first piece.
-            let mut rest = piece;
-            loop {
-                let step = if header_told {
-                    rest.len()
-                } else {
-                    rest.len().min(HEADER_STEP_BYTES)
-                };
-                let (now, later) = rest.split_at(step);
-                validator.push(kind, now);
-                rest = later;
-                if !header_told {
-                    if let Some(verdict) = validator.header(kind) {
-                        header_told = true;
-                        post(
-                            &FromWorker::Header(HeaderSummary {
-                                file: kind,
-                                accepted: verdict.accepted(),
-                                problems: verdict.findings.iter().map(FindingRow::from).collect(),
-                            }),
-                            None,
-                        );
-                    }
-                }
-                if rest.is_empty() {
-                    break;
+            validator.push(kind, piece);
+            if !header_told {
+                if let Some(verdict) = validator.header(kind) {
+                    header_told = true;
+                    post(
+                        &FromWorker::Header(HeaderSummary {
+                            file: kind,
+                            accepted: verdict.accepted(),
+                            problems: verdict.findings.iter().map(FindingRow::from).collect(),
+                        }),
+                        None,
+                    );
                 }
             }
-            if read - progress_told_at >= PROGRESS_BYTES || read >= total {
+            if progress_told_at == 0.0 || read - progress_told_at >= PROGRESS_BYTES || read >= total
+            {
                 progress_told_at = read;
                 let progress = validator.progress();
                 post(
