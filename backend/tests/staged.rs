@@ -99,6 +99,17 @@ async fn stage(client: &mut Client, records: &Records) -> String {
     id
 }
 
+/// `POST /api/uploads/staged/{id}/{step}` ("preview" or "commit") with `{}`.
+async fn staged_step(client: &mut Client, id: &str, step: &str) -> (StatusCode, Value) {
+    client
+        .send(
+            Method::POST,
+            &format!("/api/uploads/staged/{id}/{step}"),
+            Some(json!({})),
+        )
+        .await
+}
+
 fn same_report(a: &Value, b: &Value) {
     for key in [
         "counts",
@@ -297,13 +308,7 @@ async fn staged_refusals_and_limits() {
                 .await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{b}");
         }
-        let (status, preview) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/preview"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, preview) = staged_step(&mut client, &id, "preview").await;
         assert_eq!(
             status,
             StatusCode::OK,
@@ -323,13 +328,7 @@ async fn staged_refusals_and_limits() {
             .await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{b}");
         let third = start(&mut client, "upsert").await;
-        let (status, _) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/preview"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, _) = staged_step(&mut client, &id, "preview").await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{b}: the oldest was dropped");
         // Dropping one makes room; a dropped upload is gone.
         let (status, _) = client
@@ -402,13 +401,7 @@ async fn a_portal_edit_between_preview_and_commit_makes_the_commit_plan_again() 
         assert_eq!(status, StatusCode::OK, "{b}");
 
         let id = stage(&mut client, &records).await;
-        let (status, preview) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/preview"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, preview) = staged_step(&mut client, &id, "preview").await;
         assert_eq!(status, StatusCode::OK, "{b}: {preview}");
         assert!(only_unchanged(&preview), "{b}");
 
@@ -421,13 +414,7 @@ async fn a_portal_edit_between_preview_and_commit_makes_the_commit_plan_again() 
             .await;
         assert_eq!(status, StatusCode::OK, "{b}: {edited}");
 
-        let (status, committed) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/commit"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, committed) = staged_step(&mut client, &id, "commit").await;
         assert_eq!(status, StatusCode::OK, "{b}: {committed}");
         assert_eq!(tally(&committed, "students")[1], 1, "{b}: one updated");
         let change = committed["changes"]
@@ -463,25 +450,14 @@ async fn a_commit_after_another_upload_plans_again() {
         let first = stage(&mut client, &records).await;
         let second = stage(&mut client, &records).await;
         for id in [&first, &second] {
-            let (status, preview) = client
-                .send(
-                    Method::POST,
-                    &format!("/api/uploads/staged/{id}/preview"),
-                    Some(json!({})),
-                )
-                .await;
+            let (status, preview) = staged_step(&mut client, id, "preview").await;
             assert_eq!(status, StatusCode::OK, "{b}: {preview}");
             assert!(tally(&preview, "students")[0] > 0, "{b}: all new");
         }
-        let commit = |id: &String| format!("/api/uploads/staged/{id}/commit");
-        let (status, created) = client
-            .send(Method::POST, &commit(&first), Some(json!({})))
-            .await;
+        let (status, created) = staged_step(&mut client, &first, "commit").await;
         assert_eq!(status, StatusCode::OK, "{b}: {created}");
         assert!(tally(&created, "students")[0] > 0, "{b}");
-        let (status, again) = client
-            .send(Method::POST, &commit(&second), Some(json!({})))
-            .await;
+        let (status, again) = staged_step(&mut client, &second, "commit").await;
         assert_eq!(status, StatusCode::OK, "{b}: {again}");
         assert!(only_unchanged(&again), "{b}: {}", again["counts"]);
         db.close().await;
@@ -507,13 +483,7 @@ async fn a_commit_whose_history_row_fails_writes_nothing() {
             .await
             .unwrap();
         let id = stage(&mut client, &records).await;
-        let (status, answer) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/commit"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, answer) = staged_step(&mut client, &id, "commit").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{b}: {answer}");
         assert!(
             !answer.to_string().contains("refused"),
@@ -545,13 +515,7 @@ async fn a_school_edit_between_preview_and_commit_makes_the_commit_plan_again() 
         let b = db.backend;
         let mut client = setup(&db, &schools).await;
         let id = stage(&mut client, &records).await;
-        let (status, preview) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/preview"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, preview) = staged_step(&mut client, &id, "preview").await;
         assert_eq!(status, StatusCode::OK, "{b}: {preview}");
         assert_eq!(tally(&preview, "schools")[4], 0, "{b}: all schools known");
 
@@ -566,13 +530,7 @@ async fn a_school_edit_between_preview_and_commit_makes_the_commit_plan_again() 
             .await;
         assert_eq!(status, StatusCode::OK, "{b}: {edited}");
 
-        let (status, committed) = client
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/commit"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, committed) = staged_step(&mut client, &id, "commit").await;
         assert_eq!(status, StatusCode::OK, "{b}: {committed}");
         assert_eq!(
             tally(&committed, "schools")[4],
