@@ -401,6 +401,18 @@ async fn finished(entry: Arc<Entry>) -> ApiResult<tokio::sync::OwnedMutexGuard<S
     Ok(staged)
 }
 
+/// The uploader's staged upload, finished, once the permissions and the gate
+/// are checked again: either may have changed since the upload started.
+async fn processable(
+    state: &AppState,
+    uploader: &Uploader,
+    id: &str,
+) -> ApiResult<tokio::sync::OwnedMutexGuard<Staged>> {
+    let entry = state.staged.get(id, uploader)?;
+    open(state, &uploader.current).await?;
+    finished(entry).await
+}
+
 fn validated(validation: &Validation) -> ApiResult<&Validated> {
     match validation {
         Validation::Finished(validated) => Ok(validated),
@@ -416,11 +428,8 @@ async fn preview(
     Path(id): Path<String>,
     Json(page): Json<ChangesPage>,
 ) -> ApiResult<Json<UploadReport>> {
-    let entry = state.staged.get(&id, &uploader)?;
     let current = &uploader.current;
-    // Permissions and the gate again: either may have changed since.
-    open(&state, current).await?;
-    let mut staged = finished(entry).await?;
+    let mut staged = processable(&state, &uploader, &id).await?;
     let Staged {
         validation,
         submission,
@@ -438,10 +447,8 @@ async fn commit(
     Path(id): Path<String>,
     Json(request): Json<CommitRequest>,
 ) -> ApiResult<Json<UploadReport>> {
-    let entry = state.staged.get(&id, &uploader)?;
     let current = &uploader.current;
-    open(&state, current).await?;
-    let mut staged = finished(entry).await?;
+    let mut staged = processable(&state, &uploader, &id).await?;
     let Staged {
         validation,
         submission,
