@@ -1,9 +1,9 @@
 //! The validation worker. It reads the chosen files as streams, feeds them
 //! to the schema crate's streaming validator, and tells the page how it goes:
 //! the header verdict as soon as a header is complete, progress every
-//! [`PROGRESS_BYTES`], then the summary. It keeps the validated records, so the page can
-//! ask it for an errors CSV or to send the clean records to the server; the
-//! records never pass through the page.
+//! [`PROGRESS_BYTES`], then the summary. It keeps the validated records, so
+//! the page can ask it for an errors CSV or to send the clean records to the
+//! server; the records never pass through the page.
 
 use std::cell::RefCell;
 use std::rc::Rc;
