@@ -22,6 +22,7 @@ use backend::server::{app, AppState, Config};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
+use shared::csv_out::Audience;
 use shared::export::{demographics_csv, users_csv};
 use shared::sample::{generate, SampleOptions};
 use shared::{validate, Options};
@@ -145,7 +146,7 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let validated = validate(&sample.users_csv, Some(&sample.demographics_csv), Options::default());
         anyhow::ensure!(validated.report.valid, "the sample must be clean");
-        let files = [("users", users_csv(&validated.records)), ("demographics", demographics_csv(&validated.records))];
+        let files = [("users", users_csv(&validated.records, Audience::Program)), ("demographics", demographics_csv(&validated.records, Audience::Program))];
         drop(validated);
         println!("  peak memory of the process before the first request (the sample and its files): {}", peak_memory());
         let created = browser.json("/api/uploads/staged", json!({"fileName": "users.csv", "mode": "upsert"})).await?;

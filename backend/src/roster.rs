@@ -13,6 +13,7 @@ use axum::routing::{get, put};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::cells::cast;
+use shared::csv_out::Audience;
 use shared::dictionary::{FileKind, ValueKind};
 use shared::export::{demographics_csv, users_csv};
 use shared::records::{
@@ -557,8 +558,11 @@ async fn download(
         None => records,
     };
     let (name, bytes) = match query.file.as_deref().unwrap_or("users") {
-        "users" => ("users.csv", users_csv(&records)),
-        "demographics" => ("demographics.csv", demographics_csv(&records)),
+        "users" => ("users.csv", users_csv(&records, Audience::Person)),
+        "demographics" => (
+            "demographics.csv",
+            demographics_csv(&records, Audience::Person),
+        ),
         other => {
             return Err(ApiError::bad_request(
                 "invalid-file",

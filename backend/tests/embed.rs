@@ -14,6 +14,7 @@ use common::{databases, only_unchanged, sample_records, setup, Client, TestDb};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
+use shared::csv_out::Audience;
 use shared::export::{demographics_csv, users_csv};
 use shared::records::Records;
 use tower::ServiceExt;
@@ -100,8 +101,8 @@ async fn bearer_upload(
     let mut part_headers = headers.clone();
     part_headers.push(("content-encoding", "gzip"));
     for (file, bytes) in [
-        ("users", users_csv(records)),
-        ("demographics", demographics_csv(records)),
+        ("users", users_csv(records, Audience::Program)),
+        ("demographics", demographics_csv(records, Audience::Program)),
     ] {
         let path = format!("/api/uploads/staged/{id}/{file}/0");
         let (status, _, answer) = raw(app, Method::PUT, &path, &part_headers, gzip(&bytes)).await;

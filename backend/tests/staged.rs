@@ -13,6 +13,7 @@ use common::{databases, only_unchanged, sample_records, setup, tally, Client, BO
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
+use shared::csv_out::Audience;
 use shared::export::{demographics_csv, users_csv};
 use shared::records::Records;
 
@@ -82,8 +83,8 @@ async fn put_part(
 async fn stage(client: &mut Client, records: &Records) -> String {
     let id = start(client, "upsert").await;
     let files = [
-        ("users", users_csv(records)),
-        ("demographics", demographics_csv(records)),
+        ("users", users_csv(records, Audience::Program)),
+        ("demographics", demographics_csv(records, Audience::Program)),
     ];
     for (file, bytes) in &files {
         let mut received = 0;
@@ -200,8 +201,8 @@ async fn staged_parts_give_what_the_json_way_gives() {
 #[tokio::test]
 async fn staged_refusals_and_limits() {
     let (records, schools) = sample_records(30);
-    let users = users_csv(&records);
-    let demographics = demographics_csv(&records);
+    let users = users_csv(&records, Audience::Program);
+    let demographics = demographics_csv(&records, Audience::Program);
     for db in databases("stagedrefusals").await {
         let b = db.backend;
         let mut client = setup(&db, &schools).await;
@@ -353,7 +354,15 @@ async fn staged_refusals_and_limits() {
         let mut crafted = records.clone();
         crafted.users[0].email = "not an email".into();
         let id = start(&mut client, "upsert").await;
-        let (status, _) = put_part(&mut client, &id, "users", 0, &users_csv(&crafted), true).await;
+        let (status, _) = put_part(
+            &mut client,
+            &id,
+            "users",
+            0,
+            &users_csv(&crafted, Audience::Program),
+            true,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{b}");
         for action in ["preview", "commit", "commit"] {
             let (status, refused) = client

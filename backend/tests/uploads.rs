@@ -132,7 +132,7 @@ async fn preview_commit_again_update_and_actions() {
         assert!(only_unchanged(&settled), "{b}: {}", settled["counts"]);
 
         // The browser's path: records → users.csv → validated → the same records.
-        let csv = shared::export::users_csv(&changed);
+        let csv = shared::export::users_csv(&changed, shared::csv_out::Audience::Program);
         let revalidated = validate(&csv, None, Options::default());
         let mut without_demographics = changed.clone();
         without_demographics.demographics.clear();

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect, Uint8Array};
+use shared::csv_out::Audience;
 use shared::errors_csv::ErrorsCsvWriter;
 use shared::export::{demographics_csv, users_csv};
 use shared::{FileKind, Options, Validated, Validator};
@@ -279,9 +280,9 @@ async fn send(request: SendRequest) -> Result<(), String> {
         let demographics = if records.demographics.is_empty() {
             Vec::new()
         } else {
-            demographics_csv(records)
+            demographics_csv(records, Audience::Program)
         };
-        Ok::<_, String>((users_csv(records), demographics))
+        Ok::<_, String>((users_csv(records, Audience::Program), demographics))
     })?;
     let total = (users.len() + demographics.len()) as u64;
     let mut sent = 0_u64;

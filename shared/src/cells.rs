@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use crate::codes::IssueCode;
+use crate::csv_out::strip_formula_guard;
 use crate::dictionary::{
     ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES, GRADE_ALIASES, ISO_639_1,
     ROLES, SEX_VALUES,
@@ -34,6 +35,14 @@ impl CellProblem {
 pub const MAX_IDENTIFIER_LEN: usize = 64;
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_LEN: usize = 254;
+
+/// A cell's value as the contract reads it: trimmed, and without the
+/// formula guard the product writes into files for people
+/// (`csv_out::strip_formula_guard`), so a downloaded file uploads unchanged.
+#[inline]
+pub fn cell_value(raw: &str) -> &str {
+    strip_formula_guard(trim_cell(raw))
+}
 
 /// Trims the whitespace the spec says to ignore around every cell (any
 /// Unicode whitespace; the check is cheap when there is none, as is usual).

@@ -39,7 +39,7 @@ impl DemographicsPass {
         let mut has_error = false;
         let mut values = BTreeMap::new();
         for (position, spec) in self.columns.iter().enumerate() {
-            let value = record.field(position).trim();
+            let value = cells::cell_value(record.field(position));
             if value.is_empty() {
                 if spec.value_required {
                     has_error = true;
@@ -71,7 +71,7 @@ impl DemographicsPass {
         if has_error {
             return;
         }
-        let user_id = record.field(self.user_id_position).trim();
+        let user_id = cells::cell_value(record.field(self.user_id_position));
         if let Some(first_row) = self.first_row_of.get(user_id) {
             sink.push(
                 Finding::new(IssueCode::DuplicateUser, FILE)

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::codes::{IssueCode, Scope};
-use crate::csv_out::{write_row, BOM};
+use crate::csv_out::{write_row, Audience, BOM};
 use crate::dictionary::{
     ColumnSpec, FileKind, Presence, BOOLEAN_WORDS, GRADES, GRADE_ALIASES, SEX_VALUES,
 };
@@ -20,7 +20,11 @@ pub fn template_path(file: FileKind) -> String {
 /// A template: UTF-8 BOM and the header row, every column in dictionary order.
 pub fn template_csv(file: FileKind) -> Vec<u8> {
     let mut out = BOM.to_vec();
-    write_row(&mut out, file.columns().iter().map(|c| c.name), true);
+    write_row(
+        &mut out,
+        file.columns().iter().map(|c| c.name),
+        Audience::Person,
+    );
     out
 }
 
@@ -82,6 +86,11 @@ pub fn data_dictionary_markdown() -> String {
          - Commas separate cells; quote cells that contain commas, quotes or line breaks.\n\
          - The first row holds the headers: exact and case-sensitive, in any order.\n\
          - Every value is text: identifiers keep their leading zeros. Spaces around values are ignored.\n\
+         - Files RosterGate writes for you (downloads, error reports) put a `'` before a value that a \
+         spreadsheet would run as a formula (one starting with `=`, `+`, `-`, `@`, a tab or a line \
+         break), and before a value that already starts with `'` and one of those. A `'` directly \
+         before one of those characters is read as that mark and removed, so a downloaded file \
+         uploads again unchanged.\n\
          - Lists of values (roles, grades, yes/no) are matched in any case.\n\
          - Row numbers count the header as row 1, as a spreadsheet shows them.\n\n",
     );

@@ -4,7 +4,7 @@
 //! the report is written in a second streaming pass over the original file.
 //! UTF-8 with BOM, formula-safe.
 
-use crate::csv_out::{write_row, BOM};
+use crate::csv_out::{write_row, Audience, BOM};
 use crate::dictionary::FileKind;
 use crate::reader::{Record, RecordReader};
 use crate::report::Finding;
@@ -102,7 +102,7 @@ impl ErrorsCsvWriter {
             .iter()
             .map(|n| n.trim_start_matches('\u{FEFF}'))
             .chain(REPORT_COLUMNS.iter().copied());
-        write_row(&mut self.out, header, true);
+        write_row(&mut self.out, header, Audience::Person);
         for finding in std::mem::take(&mut self.file_level) {
             self.write_line(&[], &finding);
         }
@@ -136,7 +136,7 @@ impl ErrorsCsvWriter {
             message.as_str(),
             fix.as_str(),
         ];
-        write_row(&mut self.out, original.chain(report), true);
+        write_row(&mut self.out, original.chain(report), Audience::Person);
     }
 }
 

@@ -1,19 +1,22 @@
 //! Records back to files: a valid `users.csv` and `demographics.csv` that,
 //! uploaded again, give the same records. The server's "download your data"
-//! writes through here, so the round trip holds by construction.
+//! (for a person: BOM and formula guard, which the validator reads back) and
+//! the clean records the browser, the widget and `push` send the server (for
+//! a program: the exact values) are both written here, so the round trip
+//! holds by construction.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::csv_out::{write_row, BOM};
+use crate::csv_out::{write_row, Audience};
 use crate::dictionary::{Field, DEMOGRAPHICS_COLUMNS, USERS_COLUMNS};
 use crate::records::{Action, ClassRecord, EnrollmentRecord, Records, Role, UserRecord};
 
 /// The users.csv of some records: one row per enrollment, one row per school
 /// for a user without one, and a row with the action for what is removed.
-/// UTF-8 with BOM, formula-safe, every column of the dictionary.
-pub fn users_csv(records: &Records) -> Vec<u8> {
-    let mut out = BOM.to_vec();
-    write_row(&mut out, USERS_COLUMNS.iter().map(|c| c.name), true);
+/// Every column of the dictionary, written for `audience`.
+pub fn users_csv(records: &Records, audience: Audience) -> Vec<u8> {
+    let mut out = audience.file_start();
+    write_row(&mut out, USERS_COLUMNS.iter().map(|c| c.name), audience);
     let users: HashMap<&str, &UserRecord> =
         records.users.iter().map(|u| (&*u.user_id, u)).collect();
     let classes: HashMap<&str, &ClassRecord> =
@@ -31,6 +34,7 @@ pub fn users_csv(records: &Records) -> Vec<u8> {
         let action = enrollment.remove.then_some(Action::RemoveEnrollment);
         write_user_row(
             &mut out,
+            audience,
             action,
             user,
             &class.school_id,
@@ -46,6 +50,7 @@ pub fn users_csv(records: &Records) -> Vec<u8> {
         {
             write_user_row(
                 &mut out,
+                audience,
                 Some(Action::RemoveClass),
                 user,
                 &class.school_id,
@@ -57,7 +62,7 @@ pub fn users_csv(records: &Records) -> Vec<u8> {
         let action = user.deactivate.then_some(Action::DeactivateUser);
         for school_id in &user.school_ids {
             if action.is_some() || !written.contains(&(&*user.user_id, school_id.as_str())) {
-                write_user_row(&mut out, action, user, school_id, None);
+                write_user_row(&mut out, audience, action, user, school_id, None);
             }
         }
     }
@@ -66,6 +71,7 @@ pub fn users_csv(records: &Records) -> Vec<u8> {
 
 fn write_user_row(
     out: &mut Vec<u8>,
+    audience: Audience,
     action: Option<Action>,
     user: &UserRecord,
     school_id: &str,
@@ -100,12 +106,12 @@ fn write_user_row(
         Field::IsPrimaryTeacher => primary(class.and_then(|(_, e)| e)),
         _ => "",
     });
-    write_row(out, cells, true);
+    write_row(out, cells, audience);
 }
 
 /// The demographics.csv of some records: the columns any record has, in
-/// dictionary order. UTF-8 with BOM, formula-safe.
-pub fn demographics_csv(records: &Records) -> Vec<u8> {
+/// dictionary order, written for `audience`.
+pub fn demographics_csv(records: &Records, audience: Audience) -> Vec<u8> {
     let columns: Vec<&str> = DEMOGRAPHICS_COLUMNS
         .iter()
         .map(|c| c.name)
@@ -117,8 +123,8 @@ pub fn demographics_csv(records: &Records) -> Vec<u8> {
                     .any(|d| d.values.contains_key(*name))
         })
         .collect();
-    let mut out = BOM.to_vec();
-    write_row(&mut out, columns.iter().copied(), true);
+    let mut out = audience.file_start();
+    write_row(&mut out, columns.iter().copied(), audience);
     for record in &records.demographics {
         let cells = columns.iter().map(|name| {
             if *name == "userId" {
@@ -131,7 +137,7 @@ pub fn demographics_csv(records: &Records) -> Vec<u8> {
                     .unwrap_or("")
             }
         });
-        write_row(&mut out, cells, true);
+        write_row(&mut out, cells, audience);
     }
     out
 }
@@ -156,23 +162,64 @@ mod tests {
             Options::default(),
         );
         assert!(first.report.findings.is_empty());
-        let users = users_csv(&first.records);
-        let demographics = demographics_csv(&first.records);
-        let second = validate(&users, Some(&demographics), Options::default());
+        for audience in [Audience::Person, Audience::Program] {
+            let users = users_csv(&first.records, audience);
+            let demographics = demographics_csv(&first.records, audience);
+            let second = validate(&users, Some(&demographics), Options::default());
+            assert!(
+                second.report.findings.is_empty(),
+                "{audience:?}: {:?}",
+                second.report.findings.first().map(|f| f.message())
+            );
+            assert_eq!(sorted(&second.records), sorted(&first.records));
+        }
+    }
+
+    fn sorted(records: &Records) -> Records {
+        let mut r = records.clone();
+        r.users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        r.classes.sort_by(|a, b| a.class_id.cmp(&b.class_id));
+        r.enrollments
+            .sort_by(|a, b| (&a.user_id, &a.class_id).cmp(&(&b.user_id, &b.class_id)));
+        r
+    }
+
+    #[test]
+    fn values_that_look_like_formulas_round_trip_for_people_and_programs() {
+        // Written with the guard for people ('-5, '''=x), exactly for
+        // programs: either way the validator reads back the values.
+        let file = "schoolId,userId,userRole,userFirstName,userLastName,userEmail,userGrade,classId,className,classGrade\n\
+            S1,-5,student,Ann,Lee,+ann@x.org,05,C1,=Algebra,05\n\
+            S1,T1,teacher,Bo,Kim,bo@x.org,,C2,''=x,05\n\
+            S1,T1,teacher,Bo,Kim,bo@x.org,,C3,@home,05\n";
+        let first = validate(file.as_bytes(), None, Options::default());
         assert!(
-            second.report.findings.is_empty(),
+            first.report.valid,
             "{:?}",
-            second.report.findings.first().map(|f| f.message())
+            first.report.findings.first().map(|f| f.message())
         );
-        let sorted = |r: &Records| {
-            let mut r = r.clone();
-            r.users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
-            r.classes.sort_by(|a, b| a.class_id.cmp(&b.class_id));
-            r.enrollments
-                .sort_by(|a, b| (&a.user_id, &a.class_id).cmp(&(&b.user_id, &b.class_id)));
-            r
-        };
-        assert_eq!(sorted(&second.records), sorted(&first.records));
+        let names: Vec<&str> = first
+            .records
+            .classes
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["=Algebra", "'=x", "@home"]);
+        assert_eq!(&*first.records.users[0].user_id, "-5");
+        assert_eq!(first.records.users[0].email, "+ann@x.org");
+        for audience in [Audience::Person, Audience::Program] {
+            let written = users_csv(&first.records, audience);
+            let text = String::from_utf8_lossy(&written);
+            let guarded = text.contains(",'-5,") && text.contains(",''=x,");
+            assert_eq!(guarded, audience == Audience::Person, "{text}");
+            let second = validate(&written, None, Options::default());
+            assert!(second.report.valid, "{audience:?}: {text}");
+            assert_eq!(
+                sorted(&second.records),
+                sorted(&first.records),
+                "{audience:?}"
+            );
+        }
     }
 
     #[test]
@@ -186,7 +233,11 @@ mod tests {
             S3,A1,administrator,Ed,Po,ed@x.org,,,,,,\n";
         let first = validate(file.as_bytes(), None, Options::default());
         assert!(first.report.valid);
-        let second = validate(&users_csv(&first.records), None, Options::default());
+        let second = validate(
+            &users_csv(&first.records, Audience::Program),
+            None,
+            Options::default(),
+        );
         assert!(
             second.report.valid,
             "{:?}",

@@ -5,7 +5,7 @@
 //! each damage giving exactly one known finding.
 
 use crate::codes::IssueCode;
-use crate::csv_out::write_row;
+use crate::csv_out::{write_row, Audience};
 use crate::dictionary::{FileKind, DEMOGRAPHICS_COLUMNS, USERS_COLUMNS};
 
 #[derive(Debug, Clone)]
@@ -56,7 +56,11 @@ impl Sample {
     /// The damage list as CSV: `file,row,code,column`.
     pub fn damage_csv(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        write_row(&mut out, ["file", "row", "code", "column"], false);
+        write_row(
+            &mut out,
+            ["file", "row", "code", "column"],
+            Audience::Program,
+        );
         for d in &self.damage {
             let row = d.row.to_string();
             write_row(
@@ -67,7 +71,7 @@ impl Sample {
                     d.code.as_str(),
                     d.column.unwrap_or(""),
                 ],
-                false,
+                Audience::Program,
             );
         }
         out
@@ -208,7 +212,7 @@ struct Writer {
 
 impl Writer {
     fn row(&mut self, cells: &[&str]) -> u64 {
-        write_row(&mut self.users, cells.iter().copied(), false);
+        write_row(&mut self.users, cells.iter().copied(), Audience::Program);
         self.rows += 1;
         self.rows
     }
@@ -254,13 +258,13 @@ pub fn generate(options: &SampleOptions) -> Sample {
     write_row(
         &mut writer.users,
         USERS_COLUMNS.iter().map(|c| c.name),
-        false,
+        Audience::Program,
     );
     let mut demographics = Vec::with_capacity(options.students * 80);
     write_row(
         &mut demographics,
         DEMOGRAPHICS_COLUMNS.iter().map(|c| c.name),
-        false,
+        Audience::Program,
     );
     let mut demographics_row = 1u64;
     let mut damage = Vec::new();
@@ -403,7 +407,11 @@ pub fn generate(options: &SampleOptions) -> Sample {
                         demographics_row,
                     ));
                 }
-                write_row(&mut demographics, cells.iter().map(String::as_str), false);
+                write_row(
+                    &mut demographics,
+                    cells.iter().map(String::as_str),
+                    Audience::Program,
+                );
             }
         }
     }

@@ -533,7 +533,7 @@ impl UsersPass {
             self.positions
                 .get(field)
                 .filter(|(i, _)| *i < record.len())
-                .map(|(i, _)| cells::trim_cell(record.field(i)))
+                .map(|(i, _)| cells::cell_value(record.field(i)))
         };
         let Some(user_id) = cell(Field::UserId).filter(|id| cells::is_identifier(id)) else {
             return;
@@ -1572,7 +1572,7 @@ impl<'r> RowCells<'r> {
         };
         for (field, position, _) in &positions.columns {
             if let Some(cell) = cells.by_field.get_mut(*field as usize) {
-                let value = cells::trim_cell(record.field(*position));
+                let value = cells::cell_value(record.field(*position));
                 *cell = Some((*position, value));
                 if value.is_empty() {
                     cells.blank |= field_bit(*field);

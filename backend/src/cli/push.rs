@@ -22,6 +22,7 @@ use anyhow::{bail, Context};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
+use shared::csv_out::Audience;
 use shared::export::{demographics_csv, users_csv};
 use shared::report::FileStats;
 use shared::Options;
@@ -208,9 +209,9 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         eprintln!("rostergate push: nothing sent: no clean rows.");
         return Ok(ExitCode::from(EXIT_INVALID));
     }
-    let users = users_csv(&validated.records);
-    let demographics =
-        (!validated.records.demographics.is_empty()).then(|| demographics_csv(&validated.records));
+    let users = users_csv(&validated.records, Audience::Program);
+    let demographics = (!validated.records.demographics.is_empty())
+        .then(|| demographics_csv(&validated.records, Audience::Program));
     drop(validated);
 
     // 2. The staged upload, in gzip parts.

@@ -3,7 +3,7 @@
 use std::fs;
 
 use anyhow::{ensure, Context};
-use shared::csv_out::write_row;
+use shared::csv_out::{write_row, Audience};
 use shared::sample::{generate, SampleOptions};
 
 use super::SampleArgs;
@@ -31,7 +31,7 @@ pub fn run(args: &SampleArgs) -> anyhow::Result<()> {
     write_row(
         &mut schools,
         ["schoolId", "name", "lowGrade", "highGrade"],
-        false,
+        Audience::Program,
     );
     for school in &sample.schools {
         write_row(
@@ -42,7 +42,7 @@ pub fn run(args: &SampleArgs) -> anyhow::Result<()> {
                 school.low_grade,
                 school.high_grade,
             ],
-            false,
+            Audience::Program,
         );
     }
     write("schools.csv", &schools)?;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use shared::csv_out::{write_row, BOM};
+use shared::csv_out::{write_row, Audience, BOM};
 use shared::export::{demographics_csv, users_csv};
 use shared::records::Records;
 use shared::{Finding, IssueCode, Severity};
@@ -186,9 +186,9 @@ async fn revalidate(
     records: &Records,
 ) -> ApiResult<Validated> {
     let mut validator = Validator::new(open(state, current).await?);
-    validator.push_users(&users_csv(records));
+    validator.push_users(&users_csv(records, Audience::Program));
     if !records.demographics.is_empty() {
-        validator.push_demographics(&demographics_csv(records));
+        validator.push_demographics(&demographics_csv(records, Audience::Program));
     }
     Ok(validator.finish())
 }
@@ -511,7 +511,7 @@ async fn findings_csv(
     write_row(
         &mut out,
         ["key", "severity", "column", "code", "message", "howToFix"],
-        true,
+        Audience::Person,
     );
     for f in &upload.findings {
         write_row(
@@ -524,7 +524,7 @@ async fn findings_csv(
                 &f.message,
                 &f.how_to_fix,
             ],
-            true,
+            Audience::Person,
         );
     }
     Ok((
