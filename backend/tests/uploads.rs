@@ -324,7 +324,7 @@ async fn stored_data_checks_and_refusals() {
             ("email-in-use".into(), "X-999".into()),
             ("identifier-corrected".into(), "NEW-7".into()),
             (
-                "possible-leading-zero-loss".into(),
+                "stored-leading-zeros".into(),
                 student.user_id.trim_start_matches('0').to_string(),
             ),
             ("role-change".into(), student.user_id.to_string()),

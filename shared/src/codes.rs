@@ -255,23 +255,28 @@ issue_codes! {
         message: "This userId is a {detail} in users.csv; demographics are for students only.",
         fix: "Delete the row, or correct the userId.";
 
-    // Against stored data (server)
+    // Against stored data (server). No message names a stored value or
+    // another record's key: the server answers whoever holds a credential.
     EmailInUse = "email-in-use", Error, StoredData,
         title: "Email in use",
-        message: "This email belongs to another user of your district{detail}.",
+        message: "This email belongs to another user of your district.",
         fix: "Give each user their own email, or use the existing user's userId.";
     RoleChange = "role-change", Error, StoredData,
         title: "Role change",
-        message: "This user is stored as a {detail}; a role cannot change by upload.",
+        message: "This userId is stored with another role; a role cannot change by upload.",
         fix: "Use a new userId for the new role, or ask support to change the role.";
     IdentifierCorrected = "identifier-corrected", Warning, StoredData,
         title: "Identifier corrected",
-        message: "A stored user with this email, role and names had the userId {detail}; it is changed to the new one.",
+        message: "A stored user with this email, role and names had another userId; it is changed to this one.",
         fix: "Nothing to do if the SIS changed the ID; otherwise correct the userId in the file.";
     ClassSchoolMismatch = "class-school-mismatch", Error, StoredData,
         title: "Class in another school",
-        message: "This class is stored under school {detail}.",
+        message: "This classId is stored under another school.",
         fix: "Use the class's stored schoolId, or a new classId for a class in another school.";
+    StoredLeadingZeros = "stored-leading-zeros", Error, StoredData,
+        title: "Leading zeros differ from a stored ID",
+        message: "This new {column} equals a stored {column} once leading zeros are removed.",
+        fix: "A spreadsheet may have dropped or added leading zeros: export again from your SIS and keep identifiers as text, or use the stored ID.";
 }
 
 impl IssueCode {

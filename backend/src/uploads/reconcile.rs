@@ -12,7 +12,7 @@ use std::sync::Arc;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use serde::{Deserialize, Serialize};
 use shared::records::{Records, Role};
-use shared::{FileKind, Finding, IssueCode, Severity};
+use shared::{FileKind, Finding, IssueCode};
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,23 +250,14 @@ pub struct DemographicsWrite {
     pub values_json: String,
 }
 
-fn stored_finding(code: IssueCode, column: &'static str, key: &str, detail: String) -> Finding {
+/// A finding against stored data, on the record `key` of the caller's own
+/// file. It carries no stored value: the codes' messages say what is wrong
+/// without the stored side, since the server answers whoever holds a
+/// credential, not only the district's admins.
+fn stored_finding(code: IssueCode, column: &'static str, key: &str) -> Finding {
     Finding::new(code, FileKind::Users)
         .in_column(column)
         .with_value(key)
-        .with_detail(detail)
-}
-
-/// A new identifier equal to a stored one once leading zeros are removed:
-/// an error against stored data (a warning within one file).
-fn leading_zero_loss(column: &'static str, key: &str, stored: &str) -> Finding {
-    stored_finding(
-        IssueCode::PossibleLeadingZeroLoss,
-        column,
-        key,
-        format!("the stored {column} {stored}"),
-    )
-    .with_severity(Severity::Error)
 }
 
 fn leading_zeros_stripped(id: &str) -> &str {
@@ -399,7 +390,6 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 IssueCode::UnknownSchool,
                 "schoolId",
                 school_id,
-                String::new(),
             ));
             Outcome::Error
         };
@@ -442,34 +432,23 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 IssueCode::RoleChange,
                 "userRole",
                 &user.user_id,
-                stored_user.role.as_str().to_string(),
             )),
             (Some(stored_user), _) => users_by_email
                 .get(user.email.as_str())
                 .filter(|other| {
                     other.id != stored_user.id && !listed_users.contains(other.user_id.as_str())
                 })
-                .map(|other| {
-                    stored_finding(
-                        IssueCode::EmailInUse,
-                        "userEmail",
-                        &user.user_id,
-                        format!(" (userId {})", other.user_id),
-                    )
-                }),
+                .map(|_| stored_finding(IssueCode::EmailInUse, "userEmail", &user.user_id)),
             (None, None) => match users_by_email.get(user.email.as_str()) {
-                Some(other) if !listed_users.contains(other.user_id.as_str()) => {
-                    Some(stored_finding(
-                        IssueCode::EmailInUse,
-                        "userEmail",
-                        &user.user_id,
-                        format!(" (userId {})", other.user_id),
-                    ))
-                }
+                Some(other) if !listed_users.contains(other.user_id.as_str()) => Some(
+                    stored_finding(IssueCode::EmailInUse, "userEmail", &user.user_id),
+                ),
                 _ => users_by_stripped
                     .get(leading_zeros_stripped(&user.user_id))
                     .filter(|other| other.user_id != *user.user_id)
-                    .map(|other| leading_zero_loss("userId", &user.user_id, &other.user_id)),
+                    .map(|_| {
+                        stored_finding(IssueCode::StoredLeadingZeros, "userId", &user.user_id)
+                    }),
             },
             (None, Some(_)) => None,
         };
@@ -488,16 +467,8 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
             .into_iter()
             .find_map(|(column, value, by_value)| {
                 let other = by_value.get(value?)?;
-                (Some(other.id) != target && !listed_users.contains(other.user_id.as_str())).then(
-                    || {
-                        stored_finding(
-                            IssueCode::DuplicateSecondaryId,
-                            column,
-                            &user.user_id,
-                            format!(" (userId {})", other.user_id),
-                        )
-                    },
-                )
+                (Some(other.id) != target && !listed_users.contains(other.user_id.as_str()))
+                    .then(|| stored_finding(IssueCode::DuplicateSecondaryId, column, &user.user_id))
             })
         });
         if let Some(finding) = error {
@@ -531,7 +502,6 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                         IssueCode::IdentifierCorrected,
                         "userId",
                         &user.user_id,
-                        stored_user.user_id.clone(),
                     ));
                 }
                 let fields = diff(stored_user_fields(stored_user), user_fields(user));
@@ -596,16 +566,12 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
                 IssueCode::ClassSchoolMismatch,
                 "schoolId",
                 &class.class_id,
-                school_name_of
-                    .get(&stored_class.school)
-                    .unwrap_or(&"")
-                    .to_string(),
             )),
             Some(_) => None,
             None => classes_by_stripped
                 .get(leading_zeros_stripped(&class.class_id))
                 .filter(|other| other.class_id != *class.class_id)
-                .map(|other| leading_zero_loss("classId", &class.class_id, &other.class_id)),
+                .map(|_| stored_finding(IssueCode::StoredLeadingZeros, "classId", &class.class_id)),
         };
         if let Some(finding) = error {
             plan.findings.push(finding);
