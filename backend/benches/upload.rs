@@ -128,7 +128,7 @@ fn main() -> anyhow::Result<()> {
         let both = Permissions { system_access: true, enrollment_access: true };
         create_admin(&pool, district, "bench@bench.org", "bench", both).await?;
         std::fs::write(dir.join("index.html"), "<title>RosterGate</title>")?;
-        let config = Config { dist: dir.clone(), public: dir.clone(), secure_cookies: false };
+        let config = Config::new(dir.clone(), dir.clone());
         let app = app(AppState::new(pool.clone(), config)?);
         let sign_in = Request::post("/api/auth/sign-in")
             .header(header::CONTENT_TYPE, "application/json")

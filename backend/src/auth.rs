@@ -1,151 +1,107 @@
-//! Signing in and out, sessions and CSRF.
+//! Signing in and out, and the limit on sign-in attempts.
 //!
 //! A session is a random token in an HttpOnly, SameSite=Strict cookie; the
-//! database keeps only its hash. Every state-changing request must also carry
-//! the session's CSRF token in the `X-CSRF-Token` header. Failed sign-ins are
-//! limited per email address and per client IP address (when the server
-//! knows it: `serve` records it; requests made in process may have none).
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! database keeps only its hash. Every state-changing request must also
+//! carry the session's CSRF token in the `X-CSRF-Token` header
+//! (`access::enforce` checks both).
+//!
+//! Sign-in attempts are limited per email address and per client IP
+//! address (when the server knows it: `serve` records it; requests made in
+//! process may have none). Each attempt is counted in the database before
+//! its password is checked, in one statement, so any number of parallel
+//! attempts, on any number of server processes, gets at most the limit; a
+//! success takes its count back. Passwords are checked on blocking threads,
+//! a few at a time, never on the async workers.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
-use axum::http::request::Parts;
-use axum::http::Extensions;
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{Extensions, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use blake2::{Blake2b512, Digest};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use shared::cells::MAX_EMAIL_LEN;
+use sqlx::{AnyPool, Row};
 
+use crate::access::{Access, Caller, Credential};
 use crate::accounts::{load_admin, random_hex, verify_password, AdminAccount};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::server::{Access, ApiRoute, AppState};
+use crate::server::{ApiRoute, AppState};
 
 pub const SESSION_COOKIE: &str = "rostergate_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 const SESSION_SECONDS: i64 = 12 * 60 * 60;
+/// The window sign-in attempts are counted in.
+pub const SIGN_IN_WINDOW_SECONDS: i64 = 15 * 60;
 /// Failed sign-ins allowed per email address within the window.
-const MAX_FAILURES: usize = 5;
+const MAX_ATTEMPTS_PER_EMAIL: i64 = 5;
 /// Failed sign-ins allowed per client IP address within the window, over
 /// all email addresses: one machine trying many accounts. Higher than per
 /// address, since a school's staff may share one address behind NAT.
-const MAX_FAILURES_PER_IP: usize = 20;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_ATTEMPTS_PER_IP: i64 = 20;
+/// The longest password checked; a longer one is refused before hashing.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Verified when the email is unknown, so both cases take as long.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| crate::accounts::hash_password(&random_hex(16)).unwrap_or_default())
 }
 
-pub(crate) fn token_hash(token: &str) -> String {
+/// The hash the database keeps of a session, token or upload session.
+pub fn token_hash(token: &str) -> String {
     Blake2b512::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// Keys held before the limiter forgets those without a recent failure.
-const SWEEP_AT_KEYS: usize = 1024;
-
-/// Remembers recent failed sign-ins per email address (and per client IP).
-/// Only keys with a failure inside the window are kept, so sign-ins with
-/// ever new addresses cannot grow it without bound.
-#[derive(Debug, Default)]
-pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+/// Counts one sign-in attempt for `key` and returns how many its window
+/// holds now (this one included). One statement, so concurrent attempts
+/// are counted one after the other; a window older than
+/// `SIGN_IN_WINDOW_SECONDS` starts again at one.
+async fn count_attempt(pool: &AnyPool, key: &str) -> ApiResult<i64> {
+    let now = now();
+    let window_over = now - SIGN_IN_WINDOW_SECONDS;
+    let row = sqlx::query(
+        "INSERT INTO sign_in_limits (limit_key, window_start, attempts) VALUES ($1, $2, 1)
+         ON CONFLICT (limit_key) DO UPDATE SET
+           attempts = CASE WHEN sign_in_limits.window_start <= $3 THEN 1 ELSE sign_in_limits.attempts + 1 END,
+           window_start = CASE WHEN sign_in_limits.window_start <= $4 THEN $5 ELSE sign_in_limits.window_start END
+         RETURNING attempts",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(window_over)
+    .bind(window_over)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    Ok(row.try_get("attempts")?)
 }
 
-impl SignInLimiter {
-    fn recent(&self, email: &str) -> usize {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(list) = failures.get_mut(email) else {
-            return 0;
-        };
-        list.retain(|t| t.elapsed() < FAILURE_WINDOW);
-        list.len()
-    }
-
-    fn record_failure(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= SWEEP_AT_KEYS {
-            failures.retain(|_, list| {
-                list.retain(|t| t.elapsed() < FAILURE_WINDOW);
-                !list.is_empty()
-            });
-        }
-        failures
-            .entry(email.to_string())
-            .or_default()
-            .push(Instant::now());
-    }
-
-    fn clear(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(email);
-    }
+/// Takes back one counted attempt of `key` (it succeeded, or was not made).
+async fn take_back_attempt(pool: &AnyPool, key: &str) -> ApiResult<()> {
+    sqlx::query(
+        "UPDATE sign_in_limits SET attempts = attempts - 1 WHERE limit_key = $1 AND attempts > 0",
+    )
+    .bind(key)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
-/// The admin behind a request's session cookie. For requests that change
-/// state, the CSRF header must match the session's token.
-pub struct CurrentAdmin {
-    pub admin: AdminAccount,
-    pub csrf_token: String,
-    pub(crate) token_hash: String,
-}
-
-fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
-impl FromRequestParts<AppState> for CurrentAdmin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let hash = token_hash(token);
-        let row = sqlx::query(
-            "SELECT admin_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(&hash)
-        .bind(now())
-        .fetch_optional(&state.pool)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-        let admin_id: i64 = row.try_get("admin_id")?;
-        let csrf_token: String = row.try_get("csrf_token")?;
-        let changes_state = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if changes_state {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(csrf_token.as_str()) {
-                return Err(ApiError::Forbidden(
-                    "a valid CSRF token on this request (reload the page)",
-                ));
-            }
-        }
-        let admin = load_admin(&state.pool, admin_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(CurrentAdmin {
-            admin,
-            csrf_token,
-            token_hash: hash,
-        })
-    }
+/// Forgets the attempts of `key` (a successful sign-in to that address).
+async fn forget_attempts(pool: &AnyPool, key: &str) -> ApiResult<()> {
+    sqlx::query("DELETE FROM sign_in_limits WHERE limit_key = $1")
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -169,47 +125,96 @@ fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
     .expect("a cookie of hex and ASCII")
 }
 
+/// Checks a password against a stored hash on a blocking thread, with at
+/// most `AppState::password_hashing` checks at once.
+async fn password_matches(
+    state: &AppState,
+    password: String,
+    hash: Option<String>,
+) -> ApiResult<bool> {
+    let permit = state
+        .password_hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(anyhow::Error::from)?;
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match hash {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                verify_password(&password, dummy_hash());
+                false
+            }
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(matches)
+}
+
+/// The admin whose email and password these are, if any (slow on purpose).
+async fn check_credentials(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> ApiResult<Option<i64>> {
+    let row = sqlx::query("SELECT id, password_hash FROM admins WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&state.pool)
+        .await?;
+    let (admin_id, hash) = match &row {
+        Some(row) => (
+            Some(row.try_get::<i64, _>("id")?),
+            Some(row.try_get::<String, _>("password_hash")?),
+        ),
+        None => (None, None),
+    };
+    Ok(match password_matches(state, password, hash).await? {
+        true => admin_id,
+        false => None,
+    })
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     extensions: Extensions,
     Json(request): Json<SignIn>,
 ) -> ApiResult<Response> {
     let email = request.email.trim().to_lowercase();
-    // Keys of one map: an email address cannot start with "ip ".
+    if email.chars().count() > MAX_EMAIL_LEN {
+        return Err(ApiError::bad_request(
+            "invalid-email",
+            format!("An email address has at most {MAX_EMAIL_LEN} characters."),
+        ));
+    }
+    if request.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::bad_request(
+            "invalid-password",
+            format!("A password has at most {MAX_PASSWORD_BYTES} bytes."),
+        ));
+    }
+    // Keys of one table: an email address cannot start with "ip ".
     let ip = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| format!("ip {}", address.ip()));
-    if state.sign_in_limiter.recent(&email) >= MAX_FAILURES
-        || ip
-            .as_deref()
-            .is_some_and(|ip| state.sign_in_limiter.recent(ip) >= MAX_FAILURES_PER_IP)
-    {
+    if count_attempt(&state.pool, &email).await? > MAX_ATTEMPTS_PER_EMAIL {
         return Err(ApiError::TooManyRequests);
     }
-    let row = sqlx::query("SELECT id, password_hash FROM admins WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&state.pool)
-        .await?;
-    let admin_id = match &row {
-        Some(row) => {
-            let hash: String = row.try_get("password_hash")?;
-            verify_password(&request.password, &hash)
-                .then(|| row.try_get::<i64, _>("id"))
-                .transpose()?
+    if let Some(ip) = &ip {
+        if count_attempt(&state.pool, ip).await? > MAX_ATTEMPTS_PER_IP {
+            // Held back by the address, not by this email's own attempts.
+            take_back_attempt(&state.pool, &email).await?;
+            return Err(ApiError::TooManyRequests);
         }
-        None => {
-            verify_password(&request.password, dummy_hash());
-            None
-        }
-    };
-    let Some(admin_id) = admin_id else {
-        state.sign_in_limiter.record_failure(&email);
-        if let Some(ip) = &ip {
-            state.sign_in_limiter.record_failure(ip);
-        }
+    }
+    let Some(admin_id) = check_credentials(&state, &email, request.password).await? else {
         return Err(ApiError::SignInFailed);
     };
-    state.sign_in_limiter.clear(&email);
+    forget_attempts(&state.pool, &email).await?;
+    if let Some(ip) = &ip {
+        take_back_attempt(&state.pool, ip).await?;
+    }
     let token = random_hex(32);
     let csrf_token = random_hex(16);
     sqlx::query("INSERT INTO sessions (token_hash, admin_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
@@ -230,9 +235,21 @@ async fn sign_in(
     Ok(response)
 }
 
-async fn sign_out(State(state): State<AppState>, current: CurrentAdmin) -> ApiResult<Response> {
+/// The admin's own session behind a request of an `Access::Session` route.
+fn own_session(caller: &Caller) -> ApiResult<(&str, &str)> {
+    match &*caller.credential {
+        Credential::Session {
+            token_hash,
+            csrf_token,
+        } => Ok((token_hash, csrf_token)),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+async fn sign_out(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let (token_hash, _) = own_session(&caller)?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(&current.token_hash)
+        .bind(token_hash)
         .execute(&state.pool)
         .await?;
     let mut response = Json(serde_json::json!({ "signedOut": true })).into_response();
@@ -243,11 +260,12 @@ async fn sign_out(State(state): State<AppState>, current: CurrentAdmin) -> ApiRe
     Ok(response)
 }
 
-async fn me(current: CurrentAdmin) -> Json<SessionInfo> {
-    Json(SessionInfo {
-        admin: current.admin,
-        csrf_token: current.csrf_token,
-    })
+async fn me(caller: Caller) -> ApiResult<Json<SessionInfo>> {
+    let (_, csrf_token) = own_session(&caller)?;
+    Ok(Json(SessionInfo {
+        csrf_token: csrf_token.to_string(),
+        admin: caller.admin,
+    }))
 }
 
 pub fn routes() -> Vec<ApiRoute> {
@@ -257,7 +275,7 @@ pub fn routes() -> Vec<ApiRoute> {
             "/api/auth/sign-in",
             post(sign_in),
             Access::Public,
-            "Sign in with {email, password}: sets the session cookie, returns {admin, csrfToken}",
+            "Sign in with {email, password}: sets the session cookie, returns {admin, csrfToken}; 5 attempts per address and 20 per client address in 15 minutes (429 beyond)",
         ),
         ApiRoute::new(
             Method::POST,
@@ -274,32 +292,4 @@ pub fn routes() -> Vec<ApiRoute> {
             "The signed-in admin and the CSRF token",
         ),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_limiter_forgets_keys_whose_failures_are_old() {
-        let limiter = SignInLimiter::default();
-        // Checking an address does not remember it.
-        assert_eq!(limiter.recent("nobody@x.org"), 0);
-        assert!(limiter.failures.lock().unwrap().is_empty());
-        let long_ago = Instant::now()
-            .checked_sub(FAILURE_WINDOW + Duration::from_secs(1))
-            .expect("a clock older than the window");
-        {
-            let mut failures = limiter.failures.lock().unwrap();
-            for i in 0..SWEEP_AT_KEYS {
-                failures.insert(format!("old{i}@x.org"), vec![long_ago]);
-            }
-        }
-        limiter.record_failure("recent@x.org");
-        limiter.record_failure("recent@x.org");
-        let failures = limiter.failures.lock().unwrap();
-        assert_eq!(failures.len(), 1, "only the recent key is kept");
-        drop(failures);
-        assert_eq!(limiter.recent("recent@x.org"), 2);
-    }
 }

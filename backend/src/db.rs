@@ -198,6 +198,34 @@ pub async fn roster_changed_from<'c>(
     Ok(updated.rows_affected() == 1)
 }
 
+/// How often the server deletes what has expired.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes expired rows (admin sessions, upload sessions, sign-in counts
+/// whose window has passed) every minute, for as long as the server runs.
+/// Safe with several server processes on one database: each statement
+/// deletes what is expired, whoever runs it first.
+pub async fn sweep_expired_rows(pool: AnyPool) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        let now = now();
+        let statements: [(&str, i64); 3] = [
+            ("DELETE FROM sessions WHERE expires_at <= $1", now),
+            ("DELETE FROM embed_sessions WHERE expires_at <= $1", now),
+            (
+                "DELETE FROM sign_in_limits WHERE window_start <= $1",
+                now - crate::auth::SIGN_IN_WINDOW_SECONDS,
+            ),
+        ];
+        for (statement, bound) in statements {
+            if let Err(error) = sqlx::query(statement).bind(bound).execute(&pool).await {
+                tracing::warn!("sweeping expired rows: {error}");
+            }
+        }
+    }
+}
+
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")

@@ -1,6 +1,7 @@
 //! RosterGate's backend crate: the `rostergate` command line and the web
 //! server. Thin shells around the `shared` schema crate.
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod cli;
@@ -8,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod embed;
 pub mod error;
+pub mod input;
 pub mod orgs;
 pub mod roster;
 pub mod server;

@@ -11,10 +11,11 @@ use shared::dictionary::GRADES;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use crate::auth::CurrentAdmin;
+use crate::access::{Access, Admin};
 use crate::db::{now, roster_changed};
 use crate::error::{ApiError, ApiResult};
-use crate::server::{Access, ApiRoute, AppState};
+use crate::input::bounded_text;
+use crate::server::{ApiRoute, AppState};
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -122,13 +123,12 @@ pub fn activation(schools: &[School]) -> Activation {
 
 /// Checks and normalizes a school as sent by an admin.
 fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(
-            "invalid-name",
-            "A school's name must be 1 to 200 characters.",
-        ));
-    }
+    let name = bounded_text(
+        &input.name,
+        "A school's name",
+        MAX_NAME_CHARS,
+        "invalid-name",
+    )?;
     let school_id = input
         .school_id
         .map(|s| s.trim().to_string())
@@ -150,7 +150,7 @@ fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
             Some(g) => cast_grade(&g).map(|g| Some(g.to_string())).ok_or_else(|| {
                 ApiError::bad_request(
                     "invalid-grade",
-                    format!("The {which} grade {g:?} is not a grade code."),
+                    format!("The {which} grade is not a grade code (see the data dictionary)."),
                 )
             }),
         }
@@ -226,32 +226,17 @@ pub async fn insert_school(
     row.try_get("id")
 }
 
-fn require_any(current: &CurrentAdmin) -> ApiResult<()> {
-    if current.admin.permissions.any() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("System access or Enrollment access"))
-    }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    current: CurrentAdmin,
-) -> ApiResult<Json<Vec<School>>> {
-    require_any(&current)?;
-    Ok(Json(
-        list_schools(&state.pool, current.admin.district_id).await?,
-    ))
+async fn list(State(state): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<Vec<School>>> {
+    Ok(Json(list_schools(&state.pool, admin.district_id).await?))
 }
 
 async fn add(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    Admin(admin): Admin,
     Json(input): Json<SchoolInput>,
 ) -> ApiResult<Json<School>> {
-    require_any(&current)?;
     let input = validated(input)?;
-    let district_id = current.admin.district_id;
+    let district_id = admin.district_id;
     ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), -1).await?;
     let id = insert_school(&state.pool, district_id, &input).await?;
     Ok(Json(School::from_input(id, input)))
@@ -259,13 +244,12 @@ async fn add(
 
 async fn edit(
     State(state): State<AppState>,
-    current: CurrentAdmin,
+    Admin(admin): Admin,
     Path(id): Path<i64>,
     Json(input): Json<SchoolInput>,
 ) -> ApiResult<Json<School>> {
-    require_any(&current)?;
     let input = validated(input)?;
-    let district_id = current.admin.district_id;
+    let district_id = admin.district_id;
     ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), id).await?;
     // The district condition keeps other districts' schools out of reach.
     let mut tx = state.pool.begin().await?;
@@ -292,9 +276,8 @@ async fn edit(
     Ok(Json(School::from_input(id, input)))
 }
 
-async fn gate(State(state): State<AppState>, current: CurrentAdmin) -> ApiResult<Json<Activation>> {
-    require_any(&current)?;
-    let schools = list_schools(&state.pool, current.admin.district_id).await?;
+async fn gate(State(state): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<Activation>> {
+    let schools = list_schools(&state.pool, admin.district_id).await?;
     Ok(Json(activation(&schools)))
 }
 

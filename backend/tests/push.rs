@@ -88,7 +88,7 @@ async fn push_previews_commits_and_is_idempotent() {
             .send(
                 Method::POST,
                 "/api/embed/tokens",
-                Some(json!({"label": "Nightly SIS export", "expiresInDays": 7, "allowedOrigins": []})),
+                Some(json!({"label": "Nightly SIS export", "expiresInDays": 7, "allowedOrigins": [], "allowRemovals": true})),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -120,11 +120,23 @@ async fn push_previews_commits_and_is_idempotent() {
         assert_eq!(tally(&pushed.report, "students")[0], created_students);
         assert!(pushed.report["counts"]["enrollments"]["created"].as_u64() > Some(0));
         assert!(roster_size(&db).await > 0, "{b}");
+        // Every use is in the history: both previews and the commit.
         let (_, history) = ada.send(Method::GET, "/api/uploads", None).await;
-        assert_eq!(history.as_array().unwrap().len(), 1, "{b}");
+        let statuses: Vec<&str> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["committed", "previewed", "previewed"], "{b}");
+        for entry in history.as_array().unwrap() {
+            assert_eq!(entry["fileName"], "users.csv", "{b}");
+            assert_eq!(entry["credential"], "embed token \"Nightly SIS export\"");
+        }
         assert_eq!(
-            history[0]["fileName"],
-            "users.csv (embed token \"Nightly SIS export\")"
+            tally(&history[1], "students")[0],
+            created_students,
+            "{b}: the preview's counts"
         );
 
         // The same files again: only no changes.
@@ -193,4 +205,88 @@ async fn push_holds_back_rows_with_errors() {
     assert!(roster_size(&db).await > 0);
     let _ = std::fs::remove_dir_all(&dir);
     db.close().await;
+}
+
+/// Values that look like spreadsheet formulas (and one that looks guarded)
+/// reach the server as validated, are stored as they are, and come back
+/// from "Download your data" (guarded for spreadsheets) as a file that
+/// pushes again as only "no changes".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_like_formulas_round_trip_through_push_and_download() {
+    for db in databases("pushformula").await {
+        let b = db.backend;
+        let dir = std::env::temp_dir().join(format!("rg-push-formula-{}-{b}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let users = dir.join("users.csv");
+        std::fs::write(
+            &users,
+            "schoolId,userId,userRole,userFirstName,userLastName,userEmail,userGrade,classId,className,classGrade,classDisplayName\n\
+             S1,-5,student,Ann,Lee,+ann@x.org,05,C1,=Algebra,05,@home\n\
+             S1,T-1,teacher,Bo,Kim,bo@x.org,,C1,=Algebra,05,@home\n\
+             S1,T-1,teacher,Bo,Kim,bo@x.org,,C2,''=x,05,\n",
+        )
+        .unwrap();
+        let mut ada = setup(&db, &["S1".to_string()]).await;
+        let (_, created) = ada
+            .send(
+                Method::POST,
+                "/api/embed/tokens",
+                Some(json!({"label": "SIS", "expiresInDays": 1, "allowedOrigins": []})),
+            )
+            .await;
+        let token = created["token"].as_str().unwrap().to_string();
+        let base = listen(&ada).await;
+        let pushed = push(args(&users, &["--server", &base, "--token", &token])).await;
+        assert_eq!(pushed.code, 0, "{b}: {}", pushed.stderr);
+        assert_eq!(
+            tally(&pushed.report, "students")[0],
+            1,
+            "{b}: {}",
+            pushed.report
+        );
+
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT user_id, email FROM roster_users ORDER BY user_id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        let stored: Vec<(&str, &str)> = stored
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(stored, [("-5", "+ann@x.org"), ("T-1", "bo@x.org")], "{b}");
+        let classes: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT name, display_name FROM roster_classes ORDER BY class_id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            classes,
+            [
+                ("=Algebra".to_string(), Some("@home".to_string())),
+                ("'=x".to_string(), None)
+            ],
+            "{b}"
+        );
+
+        // Downloaded for a spreadsheet (guarded), pushed again: no changes.
+        let (status, file) = ada.get_bytes("/api/roster/download?scope=all").await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        let text = String::from_utf8_lossy(&file);
+        assert!(
+            text.contains(",'-5,") && text.contains(",''=x,"),
+            "{b}: {text}"
+        );
+        let downloaded = dir.join("downloaded.csv");
+        std::fs::write(&downloaded, &file).unwrap();
+        let again = push(args(&downloaded, &["--server", &base, "--token", &token])).await;
+        assert_eq!(again.code, 0, "{b}: {}", again.stderr);
+        assert!(
+            only_unchanged(&again.report),
+            "{b}: {}",
+            again.report["counts"]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        db.close().await;
+    }
 }

@@ -16,11 +16,10 @@ async fn state() -> AppState {
     let pool = backend::db::connect(&url).await.unwrap();
     AppState::new(
         pool,
-        Config {
-            dist: dir,
-            public: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
-            secure_cookies: false,
-        },
+        Config::new(
+            dir,
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
+        ),
     )
     .unwrap()
 }

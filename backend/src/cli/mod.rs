@@ -165,13 +165,19 @@ pub struct ServeArgs {
     pub public: PathBuf,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Seed the demo district (also done on a first start with an empty
-    /// database) and print a fresh sign-in for it.
+    /// Seed the demo district (a sample roster and an admin with both
+    /// permissions) and print a fresh sign-in for it. Without it, a new
+    /// database starts empty: `rostergate admin create` makes the first admin.
     #[arg(long)]
     pub demo: bool,
-    /// Mark the session cookie Secure (when served over HTTPS).
+    /// Served over HTTPS (behind a proxy): mark the session cookie Secure
+    /// and send Strict-Transport-Security.
     #[arg(long, env = "ROSTERGATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The most data rows a users.csv or demographics.csv of one upload may
+    /// have (413 beyond).
+    #[arg(long, env = "ROSTERGATE_MAX_ROWS", default_value_t = crate::server::state::DEFAULT_MAX_ROWS)]
+    pub max_rows: u64,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -1,5 +1,5 @@
-//! `rostergate serve`: open the database, seed the demo if asked or on a
-//! first start, and run the web app.
+//! `rostergate serve`: open the database, seed the demo if asked, and run
+//! the web app.
 
 use super::ServeArgs;
 use crate::server::{init_logging, serve, AppState, Config};
@@ -7,20 +7,27 @@ use crate::{db, demo};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let config = Config {
-        dist: args.dist.clone(),
-        public: args.public.clone(),
         secure_cookies: args.secure_cookies,
+        max_rows: args.max_rows,
+        ..Config::new(args.dist.clone(), args.public.clone())
     };
     init_logging();
     tokio::runtime::Runtime::new()?.block_on(async {
         let pool = db::connect(&args.database.url).await?;
-        if args.demo || demo::database_is_empty(&pool).await? {
+        if args.demo {
             let sign_in = demo::seed(&pool).await?;
             eprintln!(
                 "Demo district \"{}\": sign in as {} with the password {}",
                 demo::DEMO_DISTRICT,
                 sign_in.email,
                 sign_in.password
+            );
+        } else if demo::database_is_empty(&pool).await? {
+            eprintln!(
+                "The database has no district yet. Create the first admin (and district) with\n  \
+                 rostergate admin create --district \"NAME\" --email you@example.org --system --enrollment --database {}\n\
+                 or start with --demo for a sample district.",
+                db::redact(&args.database.url)
             );
         }
         serve(&args.bind, AppState::new(pool, config)?).await

@@ -227,13 +227,48 @@ pub struct Hold {
 
 pub const HOLD_SHARE: f64 = 0.10;
 
+/// One reason for the safety hold: of `active` stored users, classes or
+/// enrollments, the upload would remove `removed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldReason {
+    /// `users`, `classes` or `enrollments`.
+    pub what: &'static str,
+    pub removed: u64,
+    pub active: u64,
+}
+
+impl HoldReason {
+    /// The reason for people. With `totals`, the counts, which describe the
+    /// stored roster (for the district's admins only); without, the rule.
+    pub fn describe(&self, totals: bool) -> String {
+        let what = self.what;
+        if totals {
+            format!(
+                "{} of {} active {what} ({:.0} %) would be removed or ended",
+                self.removed,
+                self.active,
+                self.removed as f64 / self.active as f64 * 100.0
+            )
+        } else {
+            format!(
+                "more than {:.0} % of the district's active {what} would be removed or ended",
+                HOLD_SHARE * 100.0
+            )
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Plan {
     pub counts: Counts,
     pub per_school: BTreeMap<String, Counts>,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
-    pub hold: Option<Hold>,
+    /// Why the upload waits for a confirmation; empty when it need not.
+    pub hold: Vec<HoldReason>,
+    /// The first `listed_changes` changes are of records the file lists;
+    /// the rest (a full sync's removals) are of stored records it does not.
+    pub listed_changes: usize,
     pub users: Vec<UserWrite>,
     pub classes: Vec<ClassWrite>,
     pub enrollments: Vec<EnrollmentWrite>,
@@ -708,6 +743,7 @@ pub fn plan(stored: &Stored, records: &Records, mode: Mode) -> Plan {
     }
 
     // Full sync: what the file's schools have and the file does not list.
+    plan.listed_changes = plan.changes.len();
     if mode == Mode::FullSync {
         let file_school_refs: HashSet<i64> = file_schools
             .iter()
@@ -832,32 +868,28 @@ fn demographics_json(
 }
 
 /// More than 10 % of the district's active users, classes or enrollments removed.
-fn safety_hold(stored: &Stored, counts: &Counts) -> Option<Hold> {
-    let active_users = stored.users.iter().filter(|u| u.active).count() as f64;
-    let active_classes = stored.classes.iter().filter(|c| c.active).count() as f64;
-    let active_enrollments = stored.enrollments.values().filter(|e| e.active).count() as f64;
-    let checks = [
-        (
-            "users",
-            (counts.staff.removed + counts.students.removed) as f64,
-            active_users,
-        ),
-        ("classes", counts.classes.removed as f64, active_classes),
-        (
-            "enrollments",
-            counts.enrollments.removed as f64,
-            active_enrollments,
-        ),
-    ];
-    let reasons: Vec<String> = checks
-        .iter()
-        .filter(|(_, removed, active)| *active > 0.0 && removed / active > HOLD_SHARE)
-        .map(|(what, removed, active)| {
-            format!(
-                "{removed} of {active} active {what} ({:.0} %) would be removed or ended",
-                removed / active * 100.0
-            )
-        })
-        .collect();
-    (!reasons.is_empty()).then_some(Hold { reasons })
+fn safety_hold(stored: &Stored, counts: &Counts) -> Vec<HoldReason> {
+    let active_users = stored.users.iter().filter(|u| u.active).count() as u64;
+    let active_classes = stored.classes.iter().filter(|c| c.active).count() as u64;
+    let active_enrollments = stored.enrollments.values().filter(|e| e.active).count() as u64;
+    [
+        HoldReason {
+            what: "users",
+            removed: counts.staff.removed + counts.students.removed,
+            active: active_users,
+        },
+        HoldReason {
+            what: "classes",
+            removed: counts.classes.removed,
+            active: active_classes,
+        },
+        HoldReason {
+            what: "enrollments",
+            removed: counts.enrollments.removed,
+            active: active_enrollments,
+        },
+    ]
+    .into_iter()
+    .filter(|r| r.active > 0 && r.removed as f64 / r.active as f64 > HOLD_SHARE)
+    .collect()
 }

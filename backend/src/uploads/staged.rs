@@ -14,13 +14,15 @@
 //! DELETE /api/uploads/staged/{id}             → 204
 //! ```
 //!
-//! Each route takes a session or an embed token (`crate::embed::Uploader`).
-//! Staged uploads live in memory (a restart loses them; the browser starts
-//! again), belong to the admin or embed token that made them (anyone else gets 404), expire
-//! after 30 minutes without a request, and a district holds at most two at
-//! a time: a third is refused with 429, except that an admin who already
-//! holds one has their oldest dropped (a reloaded page starts afresh
-//! without waiting half an hour).
+//! Each route takes an admin's session, an embed token (from a script) or
+//! an upload session (from its page): `Access::Uploader`. An upload
+//! session starts one upload only. Staged uploads live in memory (a
+//! restart loses them; the browser starts again), belong to the admin,
+//! token or session that made them (anyone else gets 404), expire after 30
+//! minutes without a request, and a district holds at most two at a time: a
+//! third is refused with 429, except that an admin who already holds one
+//! has their oldest dropped (a reloaded page starts afresh without waiting
+//! half an hour).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -28,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post, put};
@@ -37,14 +39,12 @@ use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use shared::{FileKind, Validated, Validator};
 
-use super::{
-    accepted, commit_records, open, preview_records, require_both, ChangesPage, CommitRequest,
-    Planned, Submission, UploadReport,
-};
+use super::pipeline::{self, Planned};
+use super::{ChangesPage, CommitRequest, Submission, UploadReport};
+use crate::access::{Access, Caller, Credential, Owner};
 use crate::accounts::random_hex;
-use crate::embed::{Owner, Uploader};
 use crate::error::{ApiError, ApiResult};
-use crate::server::{Access, ApiRoute, AppState};
+use crate::server::{ApiRoute, AppState};
 
 /// The largest part, before compression and after: a bigger decompressed
 /// part is refused (413), so a small gzip bomb cannot fill the memory.
@@ -115,7 +115,7 @@ impl StagedUploads {
         entries.retain(|_, entry| entry.idle() < IDLE_EXPIRY);
     }
 
-    fn insert(&self, owner: Owner, district_id: i64, staged: Staged) -> ApiResult<String> {
+    fn insert(&self, id: String, owner: Owner, district_id: i64, staged: Staged) -> ApiResult<()> {
         let mut entries = lock(&self.entries);
         Self::sweep(&mut entries);
         let mut district: Vec<(&String, &Arc<Entry>)> = entries
@@ -136,10 +136,9 @@ impl StagedUploads {
             let oldest_own = (*oldest_own).clone();
             entries.remove(&oldest_own);
         }
-        let id = random_hex(16);
         let now = Instant::now();
         entries.insert(
-            id.clone(),
+            id,
             Arc::new(Entry {
                 owner,
                 district_id,
@@ -148,18 +147,16 @@ impl StagedUploads {
                 upload: Arc::new(tokio::sync::Mutex::new(staged)),
             }),
         );
-        Ok(id)
+        Ok(())
     }
 
-    /// The upload, when it is this admin's (or embed token's); 404 otherwise.
-    fn get(&self, id: &str, uploader: &Uploader) -> ApiResult<Arc<Entry>> {
+    /// The upload, when it is this caller's; 404 otherwise.
+    fn get(&self, id: &str, caller: &Caller) -> ApiResult<Arc<Entry>> {
         let mut entries = lock(&self.entries);
         Self::sweep(&mut entries);
         let entry = entries
             .get(id)
-            .filter(|e| {
-                e.owner == uploader.owner && e.district_id == uploader.current.admin.district_id
-            })
+            .filter(|e| e.owner == caller.owner() && e.district_id == caller.district_id())
             .ok_or(ApiError::NotFound)?;
         *lock(&entry.last_used) = Instant::now();
         Ok(entry.clone())
@@ -186,14 +183,36 @@ struct Created {
     max_part_bytes: usize,
 }
 
+/// An upload session starts one upload: it claims this one, or is refused
+/// (403 `session-used`) when it has started one already.
+async fn claim_session(state: &AppState, caller: &Caller, upload_id: &str) -> ApiResult<()> {
+    let Credential::UploadSession { id, .. } = &*caller.credential else {
+        return Ok(());
+    };
+    let claimed = sqlx::query(
+        "UPDATE embed_sessions SET staged_upload = $1 WHERE id = $2 AND staged_upload IS NULL",
+    )
+    .bind(upload_id)
+    .bind(id)
+    .execute(&state.pool)
+    .await?;
+    if claimed.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::SessionUsed)
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
-    uploader: Uploader,
-    Json(mut submission): Json<Submission>,
+    caller: Caller,
+    Json(request): Json<Submission>,
 ) -> ApiResult<Response> {
-    let current = &uploader.current;
-    let options = open(&state, current).await?;
-    submission.file_name = uploader.history_file_name(&submission.file_name);
+    let submission = Submission::new(&request.file_name, request.mode)?;
+    pipeline::check_removals(&caller, submission.mode, None)?;
+    let options = pipeline::options(&state, &caller).await?;
+    let id = random_hex(16);
+    claim_session(&state, &caller, &id).await?;
     let staged = Staged {
         submission,
         validation: Validation::Reading(Box::new(Validator::new(options))),
@@ -201,9 +220,9 @@ async fn create(
         demographics: Received::default(),
         planned: None,
     };
-    let id = state
+    state
         .staged
-        .insert(uploader.owner, current.admin.district_id, staged)?;
+        .insert(id.clone(), caller.owner(), caller.district_id(), staged)?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -286,15 +305,14 @@ fn file_name(file: FileKind) -> &'static str {
 /// A refused part changes nothing: the same part may be sent again.
 async fn part(
     state: AppState,
-    uploader: Uploader,
+    caller: Caller,
     file: FileKind,
     id: String,
     n: u32,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PartReceived>> {
-    require_both(&uploader.current)?;
-    let entry = state.staged.get(&id, &uploader)?;
+    let entry = state.staged.get(&id, &caller)?;
     let encoding = encoding_of(&headers)?;
     let mut staged = entry.upload.clone().lock_owned().await;
     if !matches!(staged.validation, Validation::Reading(_)) {
@@ -324,6 +342,7 @@ async fn part(
         ));
     }
     // Decompressing and validating take CPU time: off the async workers.
+    let max_rows = state.config.max_rows;
     let outcome = tokio::task::spawn_blocking(move || -> ApiResult<PartReceived> {
         let data = decode(&body, encoding)?;
         let total = staged.users.bytes + staged.demographics.bytes + data.len() as u64;
@@ -337,6 +356,7 @@ async fn part(
             unreachable!("checked above, under the same lock");
         };
         validator.push(file, &data);
+        pipeline::check_row_limit(validator.progress(), max_rows)?;
         let received = match file {
             FileKind::Users => &mut staged.users,
             FileKind::Demographics => &mut staged.demographics,
@@ -349,37 +369,37 @@ async fn part(
         })
     })
     .await
-    .map_err(anyhow::Error::from)??;
-    Ok(Json(outcome))
+    .map_err(anyhow::Error::from)?;
+    if let Err(ApiError::TooLarge {
+        code: "too-many-rows",
+        ..
+    }) = &outcome
+    {
+        // The validator read the rows past the limit: the upload cannot go
+        // on, and a new one with a smaller file starts afresh.
+        state.staged.remove(&id);
+    }
+    Ok(Json(outcome?))
 }
 
 async fn users_part(
     State(state): State<AppState>,
-    uploader: Uploader,
+    caller: Caller,
     Path((id, n)): Path<(String, u32)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PartReceived>> {
-    part(state, uploader, FileKind::Users, id, n, headers, body).await
+    part(state, caller, FileKind::Users, id, n, headers, body).await
 }
 
 async fn demographics_part(
     State(state): State<AppState>,
-    uploader: Uploader,
+    caller: Caller,
     Path((id, n)): Path<(String, u32)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PartReceived>> {
-    part(
-        state,
-        uploader,
-        FileKind::Demographics,
-        id,
-        n,
-        headers,
-        body,
-    )
-    .await
+    part(state, caller, FileKind::Demographics, id, n, headers, body).await
 }
 
 /// The staged upload, its input ended (once: the first preview or commit
@@ -401,15 +421,16 @@ async fn finished(entry: Arc<Entry>) -> ApiResult<tokio::sync::OwnedMutexGuard<S
     Ok(staged)
 }
 
-/// The uploader's staged upload, finished, once the permissions and the gate
-/// are checked again: either may have changed since the upload started.
+/// The caller's staged upload, finished, once the gate is checked again:
+/// it may have closed since the upload started (the permissions are
+/// checked on every request).
 async fn processable(
     state: &AppState,
-    uploader: &Uploader,
+    caller: &Caller,
     id: &str,
 ) -> ApiResult<tokio::sync::OwnedMutexGuard<Staged>> {
-    let entry = state.staged.get(id, uploader)?;
-    open(state, &uploader.current).await?;
+    let entry = state.staged.get(id, caller)?;
+    pipeline::options(state, caller).await?;
     finished(entry).await
 }
 
@@ -424,41 +445,39 @@ fn validated(validation: &Validation) -> ApiResult<&Validated> {
 
 async fn preview(
     State(state): State<AppState>,
-    uploader: Uploader,
+    caller: Caller,
     Path(id): Path<String>,
     Json(page): Json<ChangesPage>,
 ) -> ApiResult<Json<UploadReport>> {
-    let current = &uploader.current;
-    let mut staged = processable(&state, &uploader, &id).await?;
+    let mut staged = processable(&state, &caller, &id).await?;
     let Staged {
         validation,
         submission,
         planned,
         ..
     } = &mut *staged;
-    let records = accepted(validated(validation)?)?;
-    let report = preview_records(&state, current, records, submission.mode, page, planned).await?;
+    let records = pipeline::accepted(validated(validation)?)?;
+    let report = pipeline::preview(&state, &caller, records, submission, page, planned).await?;
     Ok(Json(report))
 }
 
 async fn commit(
     State(state): State<AppState>,
-    uploader: Uploader,
+    caller: Caller,
     Path(id): Path<String>,
     Json(request): Json<CommitRequest>,
 ) -> ApiResult<Json<UploadReport>> {
-    let current = &uploader.current;
-    let mut staged = processable(&state, &uploader, &id).await?;
+    let mut staged = processable(&state, &caller, &id).await?;
     let Staged {
         validation,
         submission,
         planned,
         ..
     } = &mut *staged;
-    let records = accepted(validated(validation)?)?;
-    let report = commit_records(
+    let records = pipeline::accepted(validated(validation)?)?;
+    let report = pipeline::commit(
         &state,
-        current,
+        &caller,
         records,
         submission,
         request.confirm,
@@ -481,28 +500,30 @@ async fn commit(
 
 async fn cancel(
     State(state): State<AppState>,
-    uploader: Uploader,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.staged.get(&id, &uploader)?;
+    state.staged.get(&id, &caller)?;
     state.staged.remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub fn routes() -> Vec<ApiRoute> {
-    let part_limit = || DefaultBodyLimit::max(MAX_PART_BYTES + GZIP_SLACK);
+    let part_limit = MAX_PART_BYTES + GZIP_SLACK;
     vec![
-        ApiRoute::new(Method::POST, "/api/uploads/staged", post(create), Access::EmbedToken,
-            "Start a staged upload {fileName, mode}: 201 {id, maxPartBytes}"),
-        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/users/{n}", put(users_part).layer(part_limit()), Access::EmbedToken,
-            "The next slice (n = 0, 1, …) of the clean users.csv, Content-Encoding gzip or identity, at most maxPartBytes decompressed: {received, nextPart} (409 out of order, 413 too large)"),
-        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/demographics/{n}", put(demographics_part).layer(part_limit()), Access::EmbedToken,
-            "The next slice of the clean demographics.csv, after every users.csv part"),
-        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/preview", post(preview), Access::EmbedToken,
+        ApiRoute::new(Method::POST, "/api/uploads/staged", post(create), Access::Uploader,
+            "Start a staged upload {fileName, mode}: 201 {id, maxPartBytes} (an upload session starts one upload only: 403 session-used; removals need a credential that may remove: 403 removals-not-allowed)"),
+        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/users/{n}", put(users_part), Access::Uploader,
+            "The next slice (n = 0, 1, …) of the clean users.csv, Content-Encoding gzip or identity, at most maxPartBytes decompressed: {received, nextPart} (409 out of order, 413 too large or too many rows)")
+            .body_limit(part_limit),
+        ApiRoute::new(Method::PUT, "/api/uploads/staged/{id}/demographics/{n}", put(demographics_part), Access::Uploader,
+            "The next slice of the clean demographics.csv, after every users.csv part")
+            .body_limit(part_limit),
+        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/preview", post(preview), Access::Uploader,
             "{changesOffset?, changesLimit?}: end the input and show what processing would change (422 with the report when the files break the contract)"),
-        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/commit", post(commit), Access::EmbedToken,
+        ApiRoute::new(Method::POST, "/api/uploads/staged/{id}/commit", post(commit), Access::Uploader,
             "{confirm?, changesOffset?, changesLimit?}: process the staged upload in one transaction, with the preview's plan while the roster is unchanged since (409 safety-hold without confirm, 409 roster-busy); the staged upload is then gone"),
-        ApiRoute::new(Method::DELETE, "/api/uploads/staged/{id}", delete(cancel), Access::EmbedToken,
+        ApiRoute::new(Method::DELETE, "/api/uploads/staged/{id}", delete(cancel), Access::Uploader,
             "Drop a staged upload: 204"),
     ]
 }

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use axum::body::{to_bytes, Body};
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use backend::accounts::{create_admin, ensure_district, Permissions};
 use backend::orgs::{insert_school, SchoolInput};
@@ -117,18 +117,20 @@ pub async fn databases(test: &str) -> Vec<TestDb> {
 }
 
 pub fn router(pool: &AnyPool) -> Router {
+    router_with(pool, |_| {})
+}
+
+/// The app with its test configuration changed by `configure` first.
+pub fn router_with(pool: &AnyPool, configure: impl FnOnce(&mut Config)) -> Router {
     let dist = std::env::temp_dir().join("rostergate-test-dist");
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(dist.join("index.html"), "<title>RosterGate</title>").unwrap();
-    app(AppState::new(
-        pool.clone(),
-        Config {
-            dist,
-            public: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
-            secure_cookies: false,
-        },
-    )
-    .unwrap())
+    let mut config = Config::new(
+        dist,
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
+    );
+    configure(&mut config);
+    app(AppState::new(pool.clone(), config).unwrap())
 }
 
 /// A browser, as far as the API can tell: it keeps the session cookie and
@@ -168,7 +170,8 @@ impl Client {
         }
     }
 
-    /// A request with these headers and this body, as it is.
+    /// A request with these headers and this body, as it is: the status and
+    /// the JSON body of the answer (Null when not JSON).
     pub async fn send_bytes(
         &mut self,
         method: Method,
@@ -176,6 +179,27 @@ impl Client {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (StatusCode, Value) {
+        let (status, _, bytes) = self.exchange(method, path, headers, body).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A GET: the status and the body's bytes (a download).
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, Vec<u8>) {
+        let (status, _, bytes) = self.exchange(Method::GET, path, &[], Vec::new()).await;
+        (status, bytes)
+    }
+
+    /// A request as it is: the status, headers and body of the answer.
+    pub async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
         let mut request = Request::builder().method(method.clone()).uri(path);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
@@ -203,9 +227,9 @@ impl Client {
                 .filter(|(_, v)| !v.is_empty())
                 .map(|_| pair.clone());
         }
-        let bytes = to_bytes(response.into_body(), 1 << 24).await.unwrap();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, json)
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body(), 1 << 26).await.unwrap();
+        (status, headers, bytes.to_vec())
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> StatusCode {
