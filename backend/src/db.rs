@@ -17,9 +17,7 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Any, AnyPool, Executor, Row};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -46,6 +44,25 @@ impl Backend {
 
 /// The default database: a SQLite file under ./data/, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rostergate.db";
+
+/// How long a SQLite writer waits for the lock that another holds: longer
+/// than the largest commit (a million-row upload takes seconds), so a
+/// sign-in or a portal edit during a commit waits instead of failing. A
+/// request still refused answers 503 with Retry-After (`ApiError::Busy`).
+pub const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// SQLite's settings, the same on every connection of both pools: a
+/// write-ahead log (readers do not wait for the writer, and a commit
+/// appends instead of rewriting pages twice); with it, NORMAL syncs at
+/// checkpoints, not every commit (still consistent after a crash; the last
+/// commits may only be lost on a power cut); and the busy timeout.
+fn sqlite_pragmas() -> [(&'static str, String); 3] {
+    [
+        ("journal_mode", "WAL".to_string()),
+        ("synchronous", "NORMAL".to_string()),
+        ("busy_timeout", SQLITE_BUSY_TIMEOUT.as_millis().to_string()),
+    ]
+}
 
 /// Opens the pool (creating a SQLite file and its folder if missing) and
 /// brings the schema up to date.
@@ -78,17 +95,13 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
         .after_connect(move |connection, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    // A write-ahead log: readers do not wait for the writer,
-                    // and a commit appends instead of rewriting pages twice.
-                    // With it, NORMAL syncs at checkpoints, not every commit:
-                    // still consistent after a crash, and the last commits
-                    // may only be lost on a power cut. Waits for the writer
-                    // instead of failing at once.
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-                    )
-                    .execute(connection)
-                    .await?;
+                    let pragmas: String = sqlite_pragmas()
+                        .iter()
+                        .map(|(name, value)| format!("PRAGMA {name} = {value}; "))
+                        .collect();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                        .execute(connection)
+                        .await?;
                 }
                 Ok(())
             })
@@ -116,7 +129,7 @@ pub enum TypedPool {
 
 impl TypedPool {
     /// A second, small pool on the database `any` is connected to (opened
-    /// on first use). SQLite gets the pragmas of `connect`.
+    /// on first use), with the same SQLite settings (`sqlite_pragmas`).
     pub fn beside(any: &AnyPool) -> anyhow::Result<TypedPool> {
         let url = any.connect_options().database_url.to_string();
         // Loading a roster reads on one connection; a second serves
@@ -124,14 +137,14 @@ impl TypedPool {
         let max_connections = 2;
         Ok(match Backend::of(&url)? {
             Backend::Sqlite => {
-                let options = SqliteConnectOptions::from_str(&url)
+                let mut options = SqliteConnectOptions::from_str(&url)
                     .context("invalid database URL")?
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(std::time::Duration::from_secs(5))
                     // SQLite runs on its own thread and hands rows over in
                     // batches of this size: fewer hand-offs per large read.
                     .row_buffer_size(4096);
+                for (name, value) in sqlite_pragmas() {
+                    options = options.pragma(name, value);
+                }
                 TypedPool::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(max_connections)

@@ -25,6 +25,7 @@ use crate::access::{Access, Admin};
 use crate::db::{now_millis, roster_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::server::{ApiRoute, AppState};
+use crate::uploads::reconcile::{Stored, StoredEnrollment};
 
 const MAX_PAGE_SIZE: i64 = 500;
 
@@ -123,31 +124,24 @@ fn search_pattern(q: Option<&str>) -> Option<String> {
         .map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")))
 }
 
-/// The school IDs of the district's users: of `only` these user rows (a
-/// page), or of every user (a download).
+/// The school IDs of these users (row ids: a page of the list).
 async fn schools_of_users(
     pool: &AnyPool,
     district_id: i64,
-    only: Option<&[i64]>,
+    refs: &[i64],
 ) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut statement = String::from(
-        "SELECT us.user_ref, s.school_id FROM roster_user_schools us JOIN schools s ON s.id = us.school_ref
-         WHERE s.district_id = $1",
-    );
-    if let Some(refs) = only {
-        if refs.is_empty() {
-            return Ok(out);
-        }
-        let placeholders: Vec<String> = (2..refs.len() + 2).map(|n| format!("${n}")).collect();
-        statement.push_str(&format!(
-            " AND us.user_ref IN ({})",
-            placeholders.join(", ")
-        ));
+    if refs.is_empty() {
+        return Ok(out);
     }
-    statement.push_str(" ORDER BY s.school_id");
+    let placeholders: Vec<String> = (2..refs.len() + 2).map(|n| format!("${n}")).collect();
+    let statement = format!(
+        "SELECT us.user_ref, s.school_id FROM roster_user_schools us JOIN schools s ON s.id = us.school_ref
+         WHERE s.district_id = $1 AND us.user_ref IN ({}) ORDER BY s.school_id",
+        placeholders.join(", ")
+    );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(statement)).bind(district_id);
-    for user_ref in only.unwrap_or_default() {
+    for user_ref in refs {
         query = query.bind(*user_ref);
     }
     for row in query.fetch_all(pool).await? {
@@ -191,7 +185,7 @@ async fn list_users(
         .iter()
         .map(|row| row.try_get::<i64, _>("id"))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut schools = schools_of_users(&state.pool, district_id, Some(&refs)).await?;
+    let mut schools = schools_of_users(&state.pool, district_id, &refs).await?;
     let items = rows
         .iter()
         .map(|row| {
@@ -404,128 +398,124 @@ fn only_users(mut records: Records, user_ids: &HashSet<&str>) -> Records {
     records
 }
 
-/// The active roster of a district (or one school) as records.
+/// The active roster of a district (or one school) as records, read with
+/// the one roster loader (`store::load`, the same the upload planner uses):
+/// users in the order they were created, each class with its first
+/// enrollment, enrollments by class, demographics of the students listed.
 pub async fn stored_records(
-    pool: &AnyPool,
+    state: &AppState,
     district_id: i64,
     scope: Scope,
     school: Option<&str>,
 ) -> anyhow::Result<Records> {
+    let stored = crate::uploads::store::load(&state.typed_pool, district_id).await?;
+    Ok(records_of(&stored, scope, school))
+}
+
+/// The records of `stored` that a download of `scope` (and `school`) holds.
+fn records_of(stored: &Stored, scope: Scope, school: Option<&str>) -> Records {
+    let school_id_of: HashMap<i64, &str> = stored
+        .schools
+        .iter()
+        .map(|(id, row)| (*row, id.as_str()))
+        .collect();
     let mut records = Records::default();
-    let schools = schools_of_users(pool, district_id, None).await?;
     let mut users_by_ref: HashMap<i64, usize> = HashMap::new();
-    for row in sqlx::query(
-        "SELECT id, user_id, role, first_name, last_name, email, grade, district_user_id, state_id
-         FROM roster_users WHERE district_id = $1 AND active = 1 ORDER BY id",
-    )
-    .bind(district_id)
-    .fetch_all(pool)
-    .await?
+    for user in stored
+        .users
+        .iter()
+        .filter(|u| u.active && scope.includes(u.role))
     {
-        let role: String = row.try_get("role")?;
-        let Some(role) = Role::parse(&role).filter(|r| scope.includes(*r)) else {
-            continue;
-        };
-        let id: i64 = row.try_get("id")?;
-        let mut school_ids = schools.get(&id).cloned().unwrap_or_default();
+        let mut school_ids: Vec<String> = user
+            .schools
+            .iter()
+            .filter_map(|s| school_id_of.get(s).map(|id| id.to_string()))
+            .collect();
+        school_ids.sort();
         if let Some(school) = school {
             if !school_ids.iter().any(|s| s == school) {
                 continue;
             }
             school_ids = vec![school.to_string()];
         }
-        users_by_ref.insert(id, records.users.len());
-        let user_id: String = row.try_get("user_id")?;
+        users_by_ref.insert(user.id, records.users.len());
         records.users.push(UserRecord {
-            user_id: Arc::from(user_id),
-            role,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            email: row.try_get("email")?,
-            grade: row.try_get::<Option<String>, _>("grade")?.map(Cow::Owned),
-            district_id: row.try_get("district_user_id")?,
-            state_id: row.try_get("state_id")?,
+            user_id: Arc::from(user.user_id.as_str()),
+            role: user.role,
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            email: user.email.clone(),
+            grade: user.grade.clone().map(Cow::Owned),
+            district_id: user.district_id.clone(),
+            state_id: user.state_id.clone(),
             school_ids,
             deactivate: false,
         });
     }
-    let mut classes_by_ref: HashMap<i64, Option<usize>> = HashMap::new();
-    let class_rows = sqlx::query(
-        "SELECT c.id, c.class_id, s.school_id, c.name, c.grade, c.display_name FROM roster_classes c
-         JOIN schools s ON s.id = c.school_ref WHERE c.district_id = $1 AND c.active = 1 ORDER BY c.id",
-    )
-    .bind(district_id)
-    .fetch_all(pool)
-    .await?;
-    let mut all_classes: HashMap<i64, ClassRecord> = HashMap::new();
-    for row in &class_rows {
-        let school_id: String = row.try_get("school_id")?;
-        if school.is_some_and(|s| s != school_id) {
-            continue;
-        }
-        let class_id: String = row.try_get("class_id")?;
-        all_classes.insert(
-            row.try_get("id")?,
-            ClassRecord {
-                class_id: Arc::from(class_id),
-                school_id,
-                name: row.try_get("name")?,
-                grade: Cow::Owned(row.try_get("grade")?),
-                display_name: row.try_get("display_name")?,
-                remove: false,
-            },
-        );
-    }
-    for row in sqlx::query(
-        "SELECT e.user_ref, e.class_ref, e.primary_teacher FROM roster_enrollments e
-         JOIN roster_classes c ON c.id = e.class_ref WHERE c.district_id = $1 AND e.active = 1
-         ORDER BY e.class_ref, e.user_ref",
-    )
-    .bind(district_id)
-    .fetch_all(pool)
-    .await?
-    {
-        let (user_ref, class_ref): (i64, i64) =
-            (row.try_get("user_ref")?, row.try_get("class_ref")?);
-        let (Some(&user), Some(class)) = (users_by_ref.get(&user_ref), all_classes.get(&class_ref))
+    let classes: HashMap<i64, ClassRecord> = stored
+        .classes
+        .iter()
+        .filter(|c| c.active)
+        .filter_map(|c| {
+            let school_id = *school_id_of.get(&c.school)?;
+            school.is_none_or(|s| s == school_id).then(|| {
+                let class = ClassRecord {
+                    class_id: Arc::from(c.class_id.as_str()),
+                    school_id: school_id.to_string(),
+                    name: c.name.clone(),
+                    grade: Cow::Owned(c.grade.clone()),
+                    display_name: c.display_name.clone(),
+                    remove: false,
+                };
+                (c.id, class)
+            })
+        })
+        .collect();
+    let mut enrollments: Vec<(&(i64, i64), &StoredEnrollment)> = stored
+        .enrollments
+        .iter()
+        .filter(|(_, e)| e.active)
+        .collect();
+    enrollments.sort_unstable_by_key(|((user_ref, class_ref), _)| (*class_ref, *user_ref));
+    let mut listed_classes: HashSet<i64> = HashSet::new();
+    for ((user_ref, class_ref), enrollment) in enrollments {
+        let (Some(&user), Some(class)) = (users_by_ref.get(user_ref), classes.get(class_ref))
         else {
             continue;
         };
         // A class goes into the file with its first enrollment.
-        let index = classes_by_ref.entry(class_ref).or_insert(None);
-        if index.is_none() {
-            *index = Some(records.classes.len());
+        if listed_classes.insert(*class_ref) {
             records.classes.push(class.clone());
         }
-        let primary: Option<i64> = row.try_get("primary_teacher")?;
         let user = &records.users[user];
         records.enrollments.push(EnrollmentRecord {
             user_id: user.user_id.clone(),
             class_id: class.class_id.clone(),
-            primary_teacher: primary
-                .map(|p| p != 0)
+            primary_teacher: enrollment
+                .primary_teacher
                 .filter(|_| user.role == Role::Teacher),
             remove: false,
         });
     }
-    for row in sqlx::query(
-        "SELECT d.user_ref, d.values_json FROM roster_demographics d JOIN roster_users u ON u.id = d.user_ref
-         WHERE u.district_id = $1 ORDER BY d.user_ref",
-    )
-    .bind(district_id)
-    .fetch_all(pool)
-    .await?
-    {
-        let Some(&user) = users_by_ref.get(&row.try_get::<i64, _>("user_ref")?) else { continue };
-        let user = &records.users[user];
-        if user.role != Role::Student {
+    let mut demographics: Vec<(&i64, &String)> = stored.demographics.iter().collect();
+    demographics.sort_unstable_by_key(|(user_ref, _)| **user_ref);
+    for (user_ref, json) in demographics {
+        let Some(&user) = users_by_ref.get(user_ref) else {
             continue;
+        };
+        let user = &records.users[user];
+        // The server wrote every stored value; one that does not read is skipped.
+        let Ok(values) = serde_json::from_str::<BTreeMap<String, Option<String>>>(json) else {
+            continue;
+        };
+        if user.role == Role::Student {
+            records.demographics.push(DemographicsRecord {
+                user_id: user.user_id.to_string(),
+                values,
+            });
         }
-        let json: String = row.try_get("values_json")?;
-        let values: BTreeMap<String, Option<String>> = serde_json::from_str(&json)?;
-        records.demographics.push(DemographicsRecord { user_id: user.user_id.to_string(), values });
     }
-    Ok(records)
+    records
 }
 
 async fn download(
@@ -534,7 +524,7 @@ async fn download(
     Query(query): Query<DownloadQuery>,
 ) -> ApiResult<Response> {
     let records = stored_records(
-        &state.pool,
+        &state,
         admin.district_id,
         query.scope,
         query.school.as_deref(),
