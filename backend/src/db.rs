@@ -215,7 +215,8 @@ pub async fn roster_changed_from<'c>(
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Deletes expired rows (admin sessions, upload sessions, sign-in counts
-/// whose window has passed) every minute, for as long as the server runs.
+/// whose window has passed, staged uploads and their parts) every minute,
+/// for as long as the server runs.
 /// Safe with several server processes on one database: each statement
 /// deletes what is expired, whoever runs it first.
 pub async fn sweep_expired_rows(pool: AnyPool) {
@@ -235,6 +236,9 @@ pub async fn sweep_expired_rows(pool: AnyPool) {
             if let Err(error) = sqlx::query(statement).bind(bound).execute(&pool).await {
                 tracing::warn!("sweeping expired rows: {error}");
             }
+        }
+        if let Err(error) = crate::uploads::staged::rows::sweep(&pool).await {
+            tracing::warn!("sweeping expired staged uploads: {error}");
         }
     }
 }

@@ -343,9 +343,22 @@ async fn bodies_and_rows_over_the_limits_are_refused_with_the_limit_named() {
         assert_eq!(eleven.len(), 12, "{b}: the sample has 11 rows to spare");
         let eleven = eleven.join("\n") + "\n";
         let ten = text.lines().take(11).collect::<Vec<_>>().join("\n") + "\n";
-        let (_, status, answer) = stage_users(&mut ada, ten).await;
+        // The parts are taken; the preview reads them through the validator
+        // and stops at the limit.
+        let (ok, status, answer) = stage_users(&mut ada, ten).await;
+        assert_eq!(status, StatusCode::OK, "{b}: {answer}");
+        let (status, answer) = ada
+            .send(
+                Method::POST,
+                &format!("/api/uploads/staged/{ok}/preview"),
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{b}: {answer}");
         let (id, status, answer) = stage_users(&mut ada, eleven.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{b}: {answer}");
+        let preview = format!("/api/uploads/staged/{id}/preview");
+        let (status, answer) = ada.send(Method::POST, &preview, Some(json!({}))).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{b}: {answer}");
         assert_eq!(answer["code"], "too-many-rows");
         assert!(
@@ -353,13 +366,7 @@ async fn bodies_and_rows_over_the_limits_are_refused_with_the_limit_named() {
             "{answer}"
         );
         // The refused upload is gone: it cannot go on with a file too large.
-        let (status, _) = ada
-            .send(
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/preview"),
-                Some(json!({})),
-            )
-            .await;
+        let (status, _) = ada.send(Method::POST, &preview, Some(json!({}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{b}");
         let eleven_rows = shared::validate(eleven.as_bytes(), None, shared::Options::default());
         let (status, answer) = ada

@@ -168,9 +168,17 @@ async fn push_previews_commits_and_is_idempotent() {
         assert!(wrong.stderr.contains("invalid-token"), "{}", wrong.stderr);
         let gone = push(args(
             &users,
-            &["--server", "http://127.0.0.1:9", "--token", &token],
+            &[
+                "--server",
+                "http://127.0.0.1:9",
+                "--token",
+                &token,
+                "--retry-seconds",
+                "1",
+            ],
         ))
         .await;
+        assert!(gone.stderr.contains("trying again"), "{b}: {}", gone.stderr);
         assert_eq!(gone.code, 2, "{b}: {}", gone.stderr);
         let missing = push(args(&dir.join("nope.csv"), &common)).await;
         assert_eq!(missing.code, 2, "{b}: {}", missing.stderr);

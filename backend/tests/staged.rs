@@ -168,11 +168,31 @@ async fn staged_parts_give_what_the_json_way_gives() {
         assert_eq!(committed["committed"], true);
         assert!(committed["uploadId"].as_i64().is_some());
         same_report(&by_json, &committed);
-        // Committed: the staged upload is gone.
-        for path in [&preview_path, &commit_path] {
-            let (status, _) = client.send(Method::POST, path, Some(json!({}))).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{b}: {path}");
-        }
+        // Committed: its parts are gone; a preview is refused, and a commit
+        // again (a client that lost the answer) gets the same counts.
+        let (status, refused) = client
+            .send(Method::POST, &preview_path, Some(json!({})))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{b}: {refused}");
+        assert_eq!(refused["code"], "upload-committed");
+        let (status, again) = client
+            .send(Method::POST, &commit_path, Some(json!({})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}: {again}");
+        assert_eq!(again["uploadId"], committed["uploadId"]);
+        assert_eq!(again["counts"], committed["counts"]);
+        let (_, standing) = client
+            .send(Method::GET, &format!("/api/uploads/staged/{id}"), None)
+            .await;
+        assert_eq!(standing["state"], "committed", "{b}: {standing}");
+        assert_eq!(standing["uploadId"], committed["uploadId"]);
+        let parts: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM staged_parts WHERE upload_id = $1")
+                .bind(&id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(parts, 0, "{b}: the parts are deleted with the commit");
 
         // The same data again: only no changes, either way.
         let again = stage(&mut client, &records).await;

@@ -134,6 +134,15 @@ pub struct PushArgs {
     /// List this many field changes in the report (its counts are always there).
     #[arg(long, default_value_t = 0)]
     pub changes: usize,
+    /// Bytes of the clean files per part, before compression (at most the
+    /// server's maxPartBytes, 8 MiB): smaller parts resend less after a
+    /// lost connection on a slow link.
+    #[arg(long, default_value_t = 8 << 20, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub part_bytes: u64,
+    /// How long to keep trying a request while the server cannot be
+    /// reached or answers 5xx (it may be restarting), with growing waits.
+    #[arg(long, default_value_t = 60)]
+    pub retry_seconds: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -178,6 +187,10 @@ pub struct ServeArgs {
     /// have (413 beyond).
     #[arg(long, env = "ROSTERGATE_MAX_ROWS", default_value_t = crate::server::state::DEFAULT_MAX_ROWS)]
     pub max_rows: u64,
+    /// On SIGTERM or Ctrl-C: seconds the requests in flight get to finish
+    /// before the server exits (what is still running then rolls back).
+    #[arg(long, env = "ROSTERGATE_SHUTDOWN_SECONDS", default_value_t = 30)]
+    pub shutdown_seconds: u64,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -9,6 +9,12 @@
 //! 3. preview; without `--preview`, commit (`--confirm` passes the safety
 //!    hold); print the server's report as JSON on standard output.
 //!
+//! When the server cannot be reached or answers 5xx, each step is tried
+//! again with growing waits (about a minute in all); a part is not sent
+//! twice: after a failure push asks where the upload stands
+//! (`GET /api/uploads/staged/{id}`) and goes on from its `nextPart`.
+//! Committing again after a lost answer gets the same report.
+//!
 //! Exit 0: done; 1: refused (locally, or by the server: 4xx such as 422
 //! invalid records, 409 safety hold, 401/403 token); 2: usage, I/O, network
 //! or a server error.
@@ -30,8 +36,11 @@ use shared::Options;
 use super::validate::validate_files;
 use super::{PushArgs, EXIT_INVALID, EXIT_USAGE_OR_IO, EXIT_VALID};
 
-/// The part size when the server names none (or a larger one).
+/// The part size when the server names none.
 const DEFAULT_PART_BYTES: usize = 8 << 20;
+/// The waits between tries of a request the server could not answer, as
+/// far as `--retry-seconds` goes.
+const RETRY_WAITS_MS: [u64; 8] = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 /// The largest answer read (a report with its page of changes).
 const MAX_ANSWER_BYTES: u64 = 256 << 20;
 
@@ -59,10 +68,27 @@ struct Server {
     agent: ureq::Agent,
     base: String,
     authorization: String,
+    /// The waits between tries (`RETRY_WAITS_MS` within `--retry-seconds`).
+    retry_waits: Vec<Duration>,
+}
+
+/// The waits that fit in `budget`: each of `RETRY_WAITS_MS` while the sum
+/// stays within it (at least one short wait).
+fn retry_waits(budget: Duration) -> Vec<Duration> {
+    let mut total = Duration::ZERO;
+    let mut waits = Vec::new();
+    for wait in RETRY_WAITS_MS.map(Duration::from_millis) {
+        total += wait;
+        if total > budget && !waits.is_empty() {
+            break;
+        }
+        waits.push(wait);
+    }
+    waits
 }
 
 impl Server {
-    fn new(base: &str, token: &str) -> anyhow::Result<Server> {
+    fn new(base: &str, token: &str, retry_budget: Duration) -> anyhow::Result<Server> {
         let base = base.trim().trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             bail!("--server must be an http:// or https:// URL, not {base:?}");
@@ -80,6 +106,7 @@ impl Server {
             agent: config.into(),
             base,
             authorization: format!("Bearer {}", token.trim()),
+            retry_waits: retry_waits(retry_budget),
         })
     }
 
@@ -124,6 +151,40 @@ impl Server {
             .content_type("text/csv")
             .send(encoder.finish()?);
         self.answer(response, path)
+    }
+
+    fn get(&self, path: &str) -> anyhow::Result<Answer> {
+        let response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("authorization", &self.authorization)
+            .call();
+        self.answer(response, path)
+    }
+
+    /// `send` until it gets an answer below 500, waiting longer after each
+    /// failure (the server restarting, a dropped connection): the answer, or
+    /// the last failure.
+    fn retrying(
+        &self,
+        what: &str,
+        mut send: impl FnMut() -> anyhow::Result<Answer>,
+    ) -> anyhow::Result<Answer> {
+        for wait in &self.retry_waits {
+            let ms = wait.as_millis();
+            match send() {
+                Ok(answer) if answer.status < 500 => return Ok(answer),
+                Ok(answer) => eprintln!(
+                    "rostergate push: {what}: the server answered {}; trying again in {ms} ms",
+                    answer.describe()
+                ),
+                Err(error) => {
+                    eprintln!("rostergate push: {what}: {error:#}; trying again in {ms} ms")
+                }
+            }
+            std::thread::sleep(*wait);
+        }
+        send()
     }
 
     fn delete(&self, path: &str) -> anyhow::Result<Answer> {
@@ -171,8 +232,91 @@ fn refused(answer: &Answer, step: &str) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// A refused part: the answer, and which part it was.
+struct Refusal {
+    answer: Answer,
+    step: String,
+}
+
+/// Where the upload's `file` stands on the server: the next part it takes.
+fn next_part(server: &Server, staged: &str, file: &str) -> anyhow::Result<Result<usize, Answer>> {
+    let standing = server.retrying("asking where the upload stands", || server.get(staged))?;
+    if !standing.ok() {
+        return Ok(Err(standing));
+    }
+    let next = standing.body[file]["nextPart"].as_u64().with_context(|| {
+        format!(
+            "the server's answer has no {file} nextPart: {}",
+            standing.body
+        )
+    })?;
+    Ok(Ok(next as usize))
+}
+
+/// Sends `bytes` as parts of `part_bytes`, going on from the server's next
+/// part after a failure (so no part is stored twice): None when all are in,
+/// else the refusal.
+fn send_file(
+    server: &Server,
+    staged: &str,
+    file: &str,
+    bytes: &[u8],
+    part_bytes: usize,
+) -> anyhow::Result<Option<Refusal>> {
+    let parts = bytes.len().div_ceil(part_bytes);
+    let mut n = 0;
+    let mut failures = 0;
+    while n < parts {
+        let part = &bytes[n * part_bytes..((n + 1) * part_bytes).min(bytes.len())];
+        let sent = server.put_gzip(&format!("{staged}/{file}/{n}"), part);
+        let lost = match &sent {
+            Ok(answer) if answer.ok() => {
+                n += 1;
+                failures = 0;
+                continue;
+            }
+            // Refused for what it is (not for its place): final.
+            Ok(answer) if answer.status < 500 && answer.body["code"] != "part-out-of-order" => {
+                return Ok(Some(Refusal {
+                    answer: Answer {
+                        status: answer.status,
+                        body: answer.body.clone(),
+                    },
+                    step: format!("{file}.csv part {n}"),
+                }));
+            }
+            Ok(answer) => answer.describe(),
+            Err(error) => format!("{error:#}"),
+        };
+        let Some(wait) = server.retry_waits.get(failures) else {
+            sent?;
+            bail!("{file}.csv part {n}: the server kept failing ({lost})");
+        };
+        failures += 1;
+        eprintln!(
+            "rostergate push: {file}.csv part {n}: {lost}; going on from where the server stands in {} ms",
+            wait.as_millis()
+        );
+        std::thread::sleep(*wait);
+        n = match next_part(server, staged, file)? {
+            Ok(next) => next,
+            Err(answer) => {
+                return Ok(Some(Refusal {
+                    answer,
+                    step: format!("{file}.csv part {n}"),
+                }))
+            }
+        };
+    }
+    Ok(None)
+}
+
 pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
-    let server = Server::new(&args.server, &args.token)?;
+    let server = Server::new(
+        &args.server,
+        &args.token,
+        Duration::from_secs(args.retry_seconds),
+    )?;
 
     // 1. Here: validate, keep the clean records.
     let validated = validate_files(
@@ -224,36 +368,36 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     } else {
         "upsert"
     };
-    let created = server.post_json(
-        "/api/uploads/staged",
-        &json!({"fileName": file_name, "mode": mode}),
-    )?;
+    let created = server.retrying("starting the upload", || {
+        server.post_json(
+            "/api/uploads/staged",
+            &json!({"fileName": file_name, "mode": mode}),
+        )
+    })?;
     if !created.ok() {
         return refused(&created, "upload");
     }
     let Some(id) = created.body["id"].as_str().map(String::from) else {
         bail!("the server's answer has no upload id: {}", created.body);
     };
-    let part_bytes = created.body["maxPartBytes"]
+    let server_max = created.body["maxPartBytes"]
         .as_u64()
-        .map_or(DEFAULT_PART_BYTES, |n| {
-            (n as usize).clamp(1, DEFAULT_PART_BYTES)
-        });
+        .map_or(DEFAULT_PART_BYTES, |n| n as usize);
+    let part_bytes = (args.part_bytes as usize).clamp(1, server_max.max(1));
     let staged = format!("/api/uploads/staged/{id}");
     let files = [("users", Some(users)), ("demographics", demographics)];
-    for (file, bytes) in files.iter().filter_map(|(f, b)| Some((f, b.as_ref()?))) {
-        for (n, part) in bytes.chunks(part_bytes).enumerate() {
-            let sent = server.put_gzip(&format!("{staged}/{file}/{n}"), part)?;
-            if !sent.ok() {
-                let _ = server.delete(&staged);
-                return refused(&sent, &format!("{file}.csv part {n}"));
-            }
+    for (file, bytes) in files.iter().filter_map(|(f, b)| Some((*f, b.as_ref()?))) {
+        if let Some(refusal) = send_file(&server, &staged, file, bytes, part_bytes)? {
+            let _ = server.delete(&staged);
+            return refused(&refusal.answer, &refusal.step);
         }
     }
 
     // 3. Preview; commit unless only a preview was asked for.
     let page = json!({"changesLimit": args.changes});
-    let preview = server.post_json(&format!("{staged}/preview"), &page)?;
+    let preview = server.retrying("the preview", || {
+        server.post_json(&format!("{staged}/preview"), &page)
+    })?;
     if !preview.ok() {
         let _ = server.delete(&staged);
         return refused(&preview, "preview");
@@ -262,10 +406,11 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         let _ = server.delete(&staged);
         preview
     } else {
-        let committed = server.post_json(
-            &format!("{staged}/commit"),
-            &json!({"confirm": args.confirm, "changesLimit": args.changes}),
-        )?;
+        let body = json!({"confirm": args.confirm, "changesLimit": args.changes});
+        // Committing again after a lost answer gets the committed report.
+        let committed = server.retrying("the commit", || {
+            server.post_json(&format!("{staged}/commit"), &body)
+        })?;
         if !committed.ok() {
             let _ = server.delete(&staged);
             return refused(&committed, "commit");

@@ -30,6 +30,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 db::redact(&args.database.url)
             );
         }
-        serve(&args.bind, AppState::new(pool, config)?).await
+        let shutdown = std::time::Duration::from_secs(args.shutdown_seconds);
+        serve(&args.bind, AppState::new(pool, config)?, shutdown).await
     })
 }

@@ -1,5 +1,8 @@
 //! The router made from the route list, and serving it.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::Response;
@@ -85,8 +88,35 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state, headers::add))
 }
 
-/// Listens on `bind` until Ctrl-C.
-pub async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
+/// Waits for SIGTERM (what service managers and container runtimes send)
+/// or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Listens on `bind` until SIGTERM or Ctrl-C; then stops accepting, lets
+/// the requests in flight finish for up to `shutdown`, and returns. A
+/// request still running then is dropped with the process, and its
+/// transaction rolls back (a commit is written whole or not at all).
+pub async fn serve(bind: &str, state: AppState, shutdown: Duration) -> anyhow::Result<()> {
     if !state.config.dist.join("index.html").exists() {
         anyhow::bail!(
             "{} has no index.html: build the browser app first (bash scripts/build-frontend.sh)",
@@ -97,18 +127,34 @@ pub async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(
-        "RosterGate is running at http://{}/ (Ctrl-C stops it)",
+        "RosterGate is running at http://{}/ (SIGTERM or Ctrl-C stops it)",
         listener.local_addr()?
     );
     tokio::spawn(crate::db::sweep_expired_rows(state.pool.clone()));
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
     // The client's address, for the sign-in limit per IP address.
-    axum::serve(
+    let server = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    .with_graceful_shutdown(async move {
+        stop_signal().await;
+        tracing::info!(
+            "stopping: no new connections; requests in flight have {} s to finish",
+            shutdown.as_secs()
+        );
+        signalled.notify_one();
+    });
+    tokio::select! {
+        served = server => served?,
+        _ = async {
+            stopping.notified().await;
+            tokio::time::sleep(shutdown).await;
+        } => {
+            tracing::warn!("stopping: the deadline passed; requests still in flight are dropped and roll back");
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
 }

@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 
 use super::headers::SecurityHeaders;
 use crate::db::TypedPool;
-use crate::uploads::staged::StagedUploads;
+use crate::uploads::staged::StagedCache;
 
 /// The spec's default row limit per file (`--max-rows`).
 pub const DEFAULT_MAX_ROWS: u64 = 2_000_000;
@@ -46,8 +46,9 @@ pub struct AppState {
     /// The same database through its own driver, for loading whole rosters.
     pub typed_pool: TypedPool,
     pub config: Arc<Config>,
-    /// Uploads whose files are arriving in parts.
-    pub staged: Arc<StagedUploads>,
+    /// What this process keeps of the staged uploads it read (their
+    /// validated files and last plan); the uploads themselves are rows.
+    pub staged: Arc<StagedCache>,
     /// The headers every response gets (the CSP hashes `dist/index.html`'s
     /// inline scripts, read once here).
     pub security_headers: Arc<SecurityHeaders>,
@@ -66,7 +67,7 @@ impl AppState {
             security_headers: Arc::new(SecurityHeaders::new(&config)?),
             pool,
             config: Arc::new(config),
-            staged: Arc::new(StagedUploads::default()),
+            staged: Arc::new(StagedCache::default()),
             password_hashing: Arc::new(tokio::sync::Semaphore::new(PASSWORD_HASHING_PERMITS)),
         })
     }

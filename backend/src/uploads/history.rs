@@ -190,6 +190,27 @@ async fn load_upload(state: &AppState, admin: &AdminAccount, id: i64) -> ApiResu
     summary_of(&row)
 }
 
+/// The report of a committed upload, from its history entry: what a
+/// client that lost the commit's answer gets when it commits again (the
+/// counts and findings; the page of changes is gone with the plan).
+pub async fn committed_report(
+    state: &AppState,
+    caller: &Caller,
+    history_id: i64,
+) -> ApiResult<super::UploadReport> {
+    let entry = load_upload(state, &caller.admin, history_id).await?;
+    Ok(super::UploadReport {
+        upload_id: Some(entry.id),
+        committed: true,
+        counts: entry.counts,
+        per_school: entry.per_school,
+        changes: Vec::new(),
+        changes_total: 0,
+        findings: entry.findings,
+        hold: None,
+    })
+}
+
 async fn one(
     State(state): State<AppState>,
     Admin(admin): Admin,

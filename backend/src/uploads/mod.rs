@@ -190,6 +190,7 @@ async fn commit(
         request.confirm,
         request.page(),
         &mut None,
+        None,
     )
     .await?;
     Ok(Json(report))

@@ -15,6 +15,7 @@ use shared::{FileKind, Options, Validated, Validator};
 use super::history::{HistoryEntry, Status};
 use super::reconcile::{self, Mode};
 use super::report::{report_findings, report_of};
+use super::staged::rows as staged_rows;
 use super::{store, ChangesPage, Submission, UploadReport};
 use crate::access::Caller;
 use crate::db::{roster_changed_from, roster_version};
@@ -151,7 +152,7 @@ async fn plan_against_stored(
 /// other requests queued on this async worker: the multi-threaded runtime
 /// hands them to another worker meanwhile. (A current-thread runtime, as in
 /// tests, has no other worker: there it just runs.)
-fn cpu_heavy<T>(work: impl FnOnce() -> T) -> T {
+pub(crate) fn cpu_heavy<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::current().runtime_flavor() {
         tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
         _ => work(),
@@ -220,7 +221,10 @@ const COMMIT_ATTEMPTS: usize = 3;
 /// Processes accepted records in one transaction (unless the safety hold
 /// applies and `confirm` is not set) and records the upload in the history.
 /// Uses the plan in `kept` while the roster has not changed since it was
-/// made; plans again otherwise.
+/// made; plans again otherwise. `staged` is the staged upload the records
+/// came from: marked committed (its parts deleted) in the same transaction,
+/// or, when another request committed it meanwhile, its report is answered.
+#[allow(clippy::too_many_arguments)]
 pub async fn commit(
     state: &AppState,
     caller: &Caller,
@@ -229,6 +233,7 @@ pub async fn commit(
     confirm: bool,
     page: ChangesPage,
     kept: &mut Option<Planned>,
+    staged: Option<&str>,
 ) -> ApiResult<UploadReport> {
     check_removals(caller, submission.mode, Some(records))?;
     let district_id = caller.district_id();
@@ -248,11 +253,16 @@ pub async fn commit(
                 return Err(ApiError::RemovalsNotAllowed("confirm a safety hold"));
             }
         }
-        if let Some(upload_id) = write(state, caller, submission, planned).await? {
-            return Ok(report_of(&planned.plan, page, Some(upload_id), caller));
+        match write(state, caller, submission, planned, staged).await? {
+            Written::Committed(upload_id) => {
+                return Ok(report_of(&planned.plan, page, Some(upload_id), caller))
+            }
+            Written::Before(upload_id) => {
+                return super::history::committed_report(state, caller, upload_id).await
+            }
+            // Someone changed the roster since the plan was made.
+            Written::RosterChanged => *kept = None,
         }
-        // Someone changed the roster since the plan was made.
-        *kept = None;
     }
     Err(ApiError::conflict(
         "roster-busy",
@@ -260,22 +270,40 @@ pub async fn commit(
     ))
 }
 
-/// Writes a plan and its history row in one transaction, if the roster is
-/// still at the version the plan was made at: the upload's id, or None
-/// (nothing written) when another writer came first.
+/// What `write` did.
+enum Written {
+    /// The plan is written, as this history entry.
+    Committed(i64),
+    /// Nothing written: another writer changed the roster since the plan.
+    RosterChanged,
+    /// Nothing written: the staged upload was committed before, as this
+    /// history entry.
+    Before(i64),
+}
+
+/// Writes a plan and its history row in one transaction (and marks the
+/// staged upload committed), if the roster is still at the version the
+/// plan was made at. A commit that cannot finish (the process stops, the
+/// connection drops) rolls back whole: the staged upload can commit again.
 async fn write(
     state: &AppState,
     caller: &Caller,
     submission: &Submission,
     planned: &Planned,
-) -> ApiResult<Option<i64>> {
+    staged: Option<&str>,
+) -> ApiResult<Written> {
     let district_id = caller.district_id();
     let started = Instant::now();
     let mut tx = state.pool.begin().await?;
     // First: on SQLite it takes the write lock, on PostgreSQL the district
     // row's lock, so no other writer gets between this check and the commit.
     if !roster_changed_from(&mut *tx, district_id, planned.stored.version).await? {
-        return Ok(None); // rolled back on drop
+        return Ok(Written::RosterChanged); // rolled back on drop
+    }
+    if let Some(staged) = staged {
+        if let Some(upload_id) = staged_rows::committed_already(&mut tx, staged).await? {
+            return Ok(Written::Before(upload_id));
+        }
     }
     store::apply(&mut tx, district_id, &planned.stored, &planned.plan).await?;
     let plan = &planned.plan;
@@ -284,13 +312,16 @@ async fn write(
         .with_counts(&plan.counts, &plan.per_school, &findings)
         .insert(&mut *tx)
         .await?;
+    if let Some(staged) = staged {
+        staged_rows::mark_committed(&mut tx, staged, upload_id).await?;
+    }
     tx.commit().await?;
     tracing::info!(
         district = district_id,
         apply_ms = started.elapsed().as_millis() as u64,
         "upload committed"
     );
-    Ok(Some(upload_id))
+    Ok(Written::Committed(upload_id))
 }
 
 #[cfg(test)]

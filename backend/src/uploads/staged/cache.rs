@@ -1,0 +1,81 @@
+//! What a process keeps of the staged uploads it has read: the validated
+//! records and the last plan, so that paging through a preview and the
+//! commit that follows it on the same process need not read the parts and
+//! plan again. Any other process reads the parts from the database and
+//! plans again; a kept plan is reused only while the roster is at the
+//! version it was made at (`pipeline`). At most a few uploads are kept
+//! (each holds a roster's worth of records): the least recently used goes.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use shared::Validated;
+
+use crate::uploads::pipeline::Planned;
+
+/// Uploads kept per process.
+const KEPT_UPLOADS: usize = 2;
+
+/// One upload's validated files and plan.
+pub struct Kept {
+    pub validated: Arc<Validated>,
+    pub planned: Option<Planned>,
+}
+
+/// The process's kept uploads, most recently used last.
+#[derive(Default)]
+pub struct StagedCache {
+    kept: Mutex<VecDeque<(String, Kept)>>,
+}
+
+impl StagedCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Kept)>> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes what is kept of upload `id` (a request holds it while it runs,
+    /// and gives it back with `keep`).
+    pub fn take(&self, id: &str) -> Option<Kept> {
+        let mut kept = self.lock();
+        let at = kept.iter().position(|(key, _)| key == id)?;
+        kept.remove(at).map(|(_, kept)| kept)
+    }
+
+    /// Keeps upload `id`'s files and plan, dropping the least recently used
+    /// beyond the limit. What is dropped is freed off the async workers.
+    pub fn keep(&self, id: &str, upload: Kept) {
+        let dropped: Vec<(String, Kept)> = {
+            let mut kept = self.lock();
+            kept.retain(|(key, _)| key != id);
+            kept.push_back((id.to_string(), upload));
+            let over = kept.len().saturating_sub(KEPT_UPLOADS);
+            kept.drain(..over).collect()
+        };
+        free_later(dropped);
+    }
+
+    /// Forgets upload `id` (committed or cancelled).
+    pub fn forget(&self, id: &str) {
+        free_later(self.take(id));
+    }
+
+    /// How many uploads this process keeps (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A large upload's records and plan are millions of allocations: freed on
+/// a blocking thread, not on the async worker that answers requests.
+pub fn free_later<T: Send + 'static>(value: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(move || drop(value));
+        }
+        Err(_) => drop(value),
+    }
+}
