@@ -39,13 +39,14 @@ const MAX_FORM_BYTES = 4096;
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: with it, browsers send `Origin: null` on same-origin posts.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
 function send(response, status, body, type = 'application/json') {
   response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': `${type}; charset=utf-8` });
-  response.end(typeof body === 'string' ? body : JSON.stringify(body));
+  response.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
 }
 
 function cookieOf(request, name) {
