@@ -96,3 +96,26 @@ pub fn HistoryPage() -> impl IntoView {
         })}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{credential_text, status_text};
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn statuses_and_credentials_read_as_words() {
+        for (status, text) in [
+            ("committed", "committed"),
+            ("previewed", "previewed (nothing changed)"),
+            ("session-created", "upload session created"),
+            ("something-new", "something-new"),
+        ] {
+            assert_eq!(status_text(status), text);
+        }
+        assert_eq!(credential_text(None), "admin's own sign-in");
+        assert_eq!(
+            credential_text(Some("embed token \"Portal\"")),
+            "embed token \"Portal\""
+        );
+    }
+}
