@@ -41,6 +41,33 @@ async function processAndCommit(page) {
   await page.locator('.upload-report[data-committed="true"]').waitFor({ timeout: 120_000 });
 }
 
+/** Opens "Download your data" on the roster page shown, saves one link's file. */
+async function downloadYourData(page, link, file) {
+  await page.locator('table.roster tbody tr').first().waitFor();
+  await page.getByText('Download your data').click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: link }).click(),
+  ]);
+  await download.saveAs(file);
+}
+
+/** Uploads `file` on the Upload page to its preview, which must hold no change at all. */
+async function previewHasNoChanges(page, file) {
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.waitForFunction(() => !document.querySelector('#users-file')?.disabled);
+  await chooseFiles(page, file);
+  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
+  await page.getByRole('button', { name: 'Process file' }).click();
+  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
+  for (const entity of ['staff', 'students', 'classes', 'enrollments']) {
+    for (const outcome of ['created', 'updated', 'removed', 'errors']) {
+      assert.equal(await reportCount(page, entity, outcome), 0, `${entity} ${outcome}`);
+    }
+  }
+  assert.equal(await page.locator('.upload-report details.changes').count(), 0);
+}
+
 test('sign in: a wrong password is refused with a message, the right one opens the app', async () => {
   const { page } = await newPage(browser);
   await page.goto(`${server.url}/`);
@@ -183,28 +210,10 @@ test('download students, upload that file: only no changes', async () => {
   const { page } = await newPage(browser);
   await signIn(page, server);
   await page.getByRole('link', { name: 'Students' }).click();
-  await page.locator('table.roster tbody tr').first().waitFor();
-  await page.getByText('Download your data').click();
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('link', { name: 'Students only (users.csv)' }).click(),
-  ]);
-  const dir = tempDir('rostergate-download-');
-  const file = join(dir, 'users.csv');
-  await download.saveAs(file);
+  const file = join(tempDir('rostergate-download-'), 'users.csv');
+  await downloadYourData(page, 'Students only (users.csv)', file);
   await shot(page, 'students');
-
-  await page.getByRole('link', { name: 'Upload' }).click();
-  await page.waitForFunction(() => !document.querySelector('#users-file')?.disabled);
-  await chooseFiles(page, file);
-  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
-  await page.getByRole('button', { name: 'Process file' }).click();
-  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
-  for (const entity of ['staff', 'students', 'classes', 'enrollments']) {
-    for (const outcome of ['created', 'updated', 'removed', 'errors']) {
-      assert.equal(await reportCount(page, entity, outcome), 0, `${entity} ${outcome}`);
-    }
-  }
+  await previewHasNoChanges(page, file);
   assert.ok(await reportCount(page, 'students', 'unchanged') > 1000);
   await page.context().close();
 });
@@ -352,32 +361,14 @@ test('values that look like formulas are stored as validated and come back from 
   assert.deepEqual(classes.items.map((c) => c.name).sort(), ["'=x", '=Algebra']);
 
   await page.getByRole('link', { name: 'Students' }).click();
-  await page.locator('table.roster tbody tr').first().waitFor();
-  await page.getByText('Download your data').click();
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('link', { name: 'All students and staff (users.csv)' }).click(),
-  ]);
   const again = join(dir, 'downloaded-users.csv');
-  await download.saveAs(again);
+  await downloadYourData(page, 'All students and staff (users.csv)', again);
   // The file is for people: the guard is in front of every such value.
   const text = readFileSync(again, 'utf8');
   for (const guarded of [",'-5,", ",'+ann@x.org,", ",'=Algebra,", ",''=x,", ",'@home,"]) {
     assert.ok(text.includes(guarded), guarded);
   }
-
-  await page.getByRole('link', { name: 'Upload' }).click();
-  await page.waitForFunction(() => !document.querySelector('#users-file')?.disabled);
-  await chooseFiles(page, again);
-  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
-  await page.getByRole('button', { name: 'Process file' }).click();
-  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
-  for (const entity of ['staff', 'students', 'classes', 'enrollments']) {
-    for (const outcome of ['created', 'updated', 'removed', 'errors']) {
-      assert.equal(await reportCount(page, entity, outcome), 0, `${entity} ${outcome}`);
-    }
-  }
-  assert.equal(await page.locator('.upload-report details.changes').count(), 0);
+  await previewHasNoChanges(page, again);
   await page.context().close();
 });
 
