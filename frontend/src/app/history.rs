@@ -38,7 +38,7 @@ pub fn HistoryPage() -> impl IntoView {
             Ok(list) if list.is_empty() => view! { <p>"No uploads yet."</p> }.into_any(),
             Ok(list) => view! {
                 <table class="roster history">
-                    <caption>{format!("{} uploads, newest first", list.len())}</caption>
+                    <caption>{format!("{} entries, newest first", list.len())}</caption>
                     <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Through"</th><th scope="col">"File"</th>
                         <th scope="col">"Mode"</th><th scope="col">"Status"</th><th scope="col">"Created"</th>
                         <th scope="col">"Updated"</th><th scope="col">"Removed"</th><th scope="col"><span class="visually-hidden">"Report"</span></th></tr></thead>
