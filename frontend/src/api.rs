@@ -116,9 +116,25 @@ pub async fn error_message(response: &Response) -> String {
 pub struct Target {
     /// The server's origin; "" for the page's own (the app).
     pub endpoint: String,
-    /// An embed token (the web component); without one the session cookie
-    /// and its CSRF token are used.
-    pub bearer_token: Option<String>,
+    /// An upload session (`rgs_…`, the web component's), sent as
+    /// `Authorization: Bearer`: the host's server mints it for one person,
+    /// one upload and the page's origin. Without one the admin's session
+    /// cookie and its CSRF token are used. Never an embed token: those stay
+    /// on the host's server (the server refuses them from a browser).
+    pub upload_session: Option<String>,
+}
+
+impl Target {
+    /// The app's own server, with the admin's session.
+    pub fn own_server() -> Self {
+        Target::default()
+    }
+
+    /// Whether this is the admin's session on the page's own server (which
+    /// may download reports and sees stored values).
+    pub fn is_own_session(&self) -> bool {
+        self.endpoint.is_empty() && self.upload_session.is_none()
+    }
 }
 
 /// Sends a request to the page's own server and reads its JSON answer.
@@ -147,9 +163,9 @@ pub async fn request_to<T: DeserializeOwned>(
             .map_err(unreachable)?;
         init.set_body(&json.into());
     }
-    if let Some(token) = &target.bearer_token {
+    if let Some(session) = &target.upload_session {
         headers
-            .set("Authorization", &format!("Bearer {token}"))
+            .set("Authorization", &format!("Bearer {session}"))
             .map_err(unreachable)?;
     } else if method != "GET" {
         if let Some(token) = csrf_token() {

@@ -1,8 +1,9 @@
 //! Processing the clean records of a validation: a staged upload, the
 //! worker sends the records in gzip parts, the server's preview, the
 //! confirmation (with the safety hold), the commit and the final report.
-//! The app processes with its session; the web component with an embed
-//! token, on another origin.
+//! The app processes with the admin's session; the web component with an
+//! upload session its host page got from the host's server, on another
+//! origin.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -45,17 +46,23 @@ fn records_line(session: &ValidationSession) -> Option<(u64, u64)> {
     ))
 }
 
-/// `on_committed` hears the final report (the web component turns it into
-/// its `roster-processed` event).
+/// `target` is read when "Process file" is pressed (the web component's
+/// host page may hand it a new upload session at any time), and an `Err`
+/// is shown instead of processing; that one target then serves the whole
+/// upload. `on_committed` hears the final report (the web component turns
+/// it into its `roster-processed` event).
 #[component]
 pub fn Process(
     session: ValidationSession,
-    target: Target,
+    #[prop(into)] target: Signal<Result<Target, String>>,
     #[prop(optional, into)] on_committed: Option<Callback<UploadReport>>,
     #[prop(optional, into)] on_failed: Option<Callback<String>>,
 ) -> impl IntoView {
-    let target = StoredValue::new(target);
-    let with_session = target.with_value(|t| t.bearer_token.is_none());
+    // The target of the upload under way.
+    let active = StoredValue::new(Target::own_server());
+    // Removals (full sync) are for the admin's own session: an upload
+    // session never removes, so the web component does not offer them.
+    let may_remove = target.with_untracked(|t| t.as_ref().is_ok_and(Target::is_own_session));
     let processing = RwSignal::new(Processing::Idle);
     let full_sync = RwSignal::new(false);
     let confirmed_hold = RwSignal::new(false);
@@ -82,10 +89,14 @@ pub fn Process(
         } else {
             "upsert"
         };
+        let target = match target.get_untracked() {
+            Ok(target) => target,
+            Err(message) => return fail(message),
+        };
+        active.set_value(target.clone());
         processing.set(Processing::Sending);
         spawn_local(async move {
             let body = serde_json::json!({ "fileName": file_name, "mode": mode });
-            let target = target.get_value();
             let staged = match api::request_to::<StagedUpload>(
                 &target,
                 "POST",
@@ -106,12 +117,12 @@ pub fn Process(
             let request = SendRequest {
                 endpoint,
                 staged_id: staged.id.clone(),
-                csrf_token: if with_session {
+                csrf_token: if target.upload_session.is_none() {
                     api::csrf_token()
                 } else {
                     None
                 },
-                bearer_token: target.bearer_token.clone(),
+                bearer_token: target.upload_session.clone(),
             };
             session.send(request, move |sent| match sent {
                 Err(message) => fail(message),
@@ -140,7 +151,7 @@ pub fn Process(
         spawn_local(async move {
             let path = format!("/api/uploads/staged/{staged_id}/preview");
             let body = serde_json::json!({ "changesOffset": offset, "changesLimit": CHANGES_PAGE });
-            match api::request_to::<UploadReport>(&target.get_value(), "POST", &path, Some(&body))
+            match api::request_to::<UploadReport>(&active.get_value(), "POST", &path, Some(&body))
                 .await
             {
                 Ok(page) => processing.update(|state| {
@@ -158,7 +169,7 @@ pub fn Process(
         spawn_local(async move {
             let path = format!("/api/uploads/staged/{staged_id}/commit");
             let body = serde_json::json!({ "confirm": confirm });
-            match api::request_to::<UploadReport>(&target.get_value(), "POST", &path, Some(&body))
+            match api::request_to::<UploadReport>(&active.get_value(), "POST", &path, Some(&body))
                 .await
             {
                 Ok(report) => {
@@ -176,6 +187,8 @@ pub fn Process(
         let (records, held_back) = records_line(&session)?;
         let busy = !matches!(processing.get(), Processing::Idle | Processing::Failed(_));
         let state = processing.get();
+        // Only the admin's own session may download the server's findings.
+        let with_session = active.with_value(Target::is_own_session);
         Some(view! {
             <section class="process" aria-labelledby="process-heading">
                 <h2 id="process-heading">"Process"</h2>
@@ -186,12 +199,14 @@ pub fn Process(
                         plural(held_back, "row is", "rows are")
                     )}
                 </p>
-                <label class="checkbox">
-                    <input type="checkbox" prop:checked=move || full_sync.get()
-                        disabled=busy
-                        on:change=move |ev| full_sync.set(event_target_checked(&ev)) />
-                    " Full sync: also deactivate the users, and end the enrollments, of these schools that the file does not list"
-                </label>
+                {may_remove.then(|| view! {
+                    <label class="checkbox">
+                        <input type="checkbox" prop:checked=move || full_sync.get()
+                            disabled=busy
+                            on:change=move |ev| full_sync.set(event_target_checked(&ev)) />
+                        " Full sync: also deactivate the users, and end the enrollments, of these schools that the file does not list"
+                    </label>
+                })}
                 <button type="button" class="primary" part="button" disabled=busy || records == 0 on:click=start>
                     "Process file"
                 </button>

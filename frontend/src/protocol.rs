@@ -54,7 +54,8 @@ pub struct SendRequest {
     /// The server's origin, or "" for the page's own.
     pub endpoint: String,
     pub staged_id: String,
-    /// Sent as `X-CSRF-Token` (a session) or `Authorization: Bearer` (a token).
+    /// Sent as `X-CSRF-Token` (the admin's session) or `Authorization:
+    /// Bearer` (the web component's upload session).
     pub csrf_token: Option<String>,
     pub bearer_token: Option<String>,
 }

@@ -36,9 +36,28 @@ export interface RosterValidatedDetail {
   records: Record<string, number>;
 }
 
+/**
+ * The element's attributes (all strings):
+ * - `endpoint`: the RosterGate server; without it the element only validates.
+ * - `session`: an upload session (`rgs_…`) the host's server minted with
+ *   `POST /api/embed/sessions` for a person it has signed in: one upload,
+ *   from this page's origin, for up to an hour. Read again for each upload.
+ * - `schools`: known school IDs, comma-separated (the unknown-school check).
+ *
+ * Embed tokens stay on the host's server: a `token` attribute is refused
+ * (an error and `roster-error`), and never sent.
+ */
+export interface RosterValidatorAttributes {
+  endpoint?: string;
+  session?: string;
+  schools?: string;
+}
+
+export interface RosterValidatorElement extends HTMLElement {}
+
 declare global {
   interface HTMLElementTagNameMap {
-    'roster-validator': HTMLElement;
+    'roster-validator': RosterValidatorElement;
   }
   interface HTMLElementEventMap {
     'roster-validated': CustomEvent<RosterValidatedDetail>;

@@ -2,11 +2,17 @@
 //
 //   <script type="module" src="https://rostergate.example.org/widget/roster-validator.js"></script>
 //   <roster-validator schools="0001,0002"></roster-validator>                      (validate only)
-//   <roster-validator endpoint="https://rostergate.example.org" token="…"></roster-validator>
+//   <roster-validator endpoint="https://rostergate.example.org" session="rgs_…"></roster-validator>
 //
 // Files are validated in a Web Worker with the WebAssembly build of
 // RosterGate's schema crate. Without `endpoint` nothing leaves the page;
-// with it, only the clean records of a file are sent, with the embed token.
+// with it, only the clean records of a file are sent, with the upload
+// session: a short-lived credential for one upload from this page's origin,
+// which the host's own server mints with its embed token
+// (POST /api/embed/sessions) for a person it has signed in. The element
+// reads `session` again for each upload, so the page can set a new one.
+// An embed token never belongs in a page: a `token` attribute is refused
+// with an error (and roster-error), and never sent.
 // Events (no personal values in roster-validated): roster-validated,
 // roster-processed, roster-error.
 import init, { mount_validator } from './roster-widget.js';

@@ -41,6 +41,33 @@ async function processAndCommit(page) {
   await page.locator('.upload-report[data-committed="true"]').waitFor({ timeout: 120_000 });
 }
 
+/** Opens "Download your data" on the roster page shown, saves one link's file. */
+async function downloadYourData(page, link, file) {
+  await page.locator('table.roster tbody tr').first().waitFor();
+  await page.getByText('Download your data').click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: link }).click(),
+  ]);
+  await download.saveAs(file);
+}
+
+/** Uploads `file` on the Upload page to its preview, which must hold no change at all. */
+async function previewHasNoChanges(page, file) {
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.waitForFunction(() => !document.querySelector('#users-file')?.disabled);
+  await chooseFiles(page, file);
+  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
+  await page.getByRole('button', { name: 'Process file' }).click();
+  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
+  for (const entity of ['staff', 'students', 'classes', 'enrollments']) {
+    for (const outcome of ['created', 'updated', 'removed', 'errors']) {
+      assert.equal(await reportCount(page, entity, outcome), 0, `${entity} ${outcome}`);
+    }
+  }
+  assert.equal(await page.locator('.upload-report details.changes').count(), 0);
+}
+
 test('sign in: a wrong password is refused with a message, the right one opens the app', async () => {
   const { page } = await newPage(browser);
   await page.goto(`${server.url}/`);
@@ -183,28 +210,10 @@ test('download students, upload that file: only no changes', async () => {
   const { page } = await newPage(browser);
   await signIn(page, server);
   await page.getByRole('link', { name: 'Students' }).click();
-  await page.locator('table.roster tbody tr').first().waitFor();
-  await page.getByText('Download your data').click();
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('link', { name: 'Students only (users.csv)' }).click(),
-  ]);
-  const dir = tempDir('rostergate-download-');
-  const file = join(dir, 'users.csv');
-  await download.saveAs(file);
+  const file = join(tempDir('rostergate-download-'), 'users.csv');
+  await downloadYourData(page, 'Students only (users.csv)', file);
   await shot(page, 'students');
-
-  await page.getByRole('link', { name: 'Upload' }).click();
-  await page.waitForFunction(() => !document.querySelector('#users-file')?.disabled);
-  await chooseFiles(page, file);
-  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
-  await page.getByRole('button', { name: 'Process file' }).click();
-  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
-  for (const entity of ['staff', 'students', 'classes', 'enrollments']) {
-    for (const outcome of ['created', 'updated', 'removed', 'errors']) {
-      assert.equal(await reportCount(page, entity, outcome), 0, `${entity} ${outcome}`);
-    }
-  }
+  await previewHasNoChanges(page, file);
   assert.ok(await reportCount(page, 'students', 'unchanged') > 1000);
   await page.context().close();
 });
@@ -292,6 +301,9 @@ test('an admin creates an embed token on the Organizations page, sees it once, a
   await page.getByLabel('Label').fill('Partner portal');
   await page.getByLabel('Expires in (days)').fill('30');
   await page.getByLabel('Allowed origins (one per line)').fill('https://portal.example.org');
+  const removals = page.getByLabel('Allow removals');
+  assert.equal(await removals.isChecked(), false, 'removals are off unless asked for');
+  await removals.check();
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = page.locator('.new-token code.token');
   await token.waitFor();
@@ -299,6 +311,8 @@ test('an admin creates an embed token on the Organizations page, sees it once, a
   const row = page.locator('.embed-tokens tbody tr', { hasText: 'Partner portal' });
   await row.locator('td[data-status="active"]').waitFor();
   assert.match(await row.textContent(), /https:\/\/portal\.example\.org/);
+  assert.equal(await row.locator('td[data-allow-removals]').textContent(), 'allowed');
+  assert.equal(await removals.isChecked(), false, 'the form starts over');
   await shot(page, 'organizations-embed-token');
   await row.getByRole('button', { name: 'Revoke Partner portal' }).click();
   await row.locator('td[data-status="revoked"]').waitFor();
@@ -319,6 +333,42 @@ test('a preview with many changes lists them a page at a time', async () => {
   await page.getByRole('button', { name: 'Show more changes' }).click();
   await page.locator('details.changes > summary', { hasText: '(400 of' }).waitFor();
   assert.equal(await page.locator('details.changes > ul > li').count(), 400);
+  await page.context().close();
+});
+
+test('values that look like formulas are stored as validated and come back from Download your data as no changes', async () => {
+  const dir = tempDir('rostergate-formulas-');
+  const file = join(dir, 'users.csv');
+  // ''=x reads as '=x (the guard read back); the others are stored as written.
+  writeFileSync(file, [
+    USERS_HEADER,
+    ',0001,-5,student,Ann,Lee,+ann@x.org,05,,,FX-C1,=Algebra,05,@home,',
+    ',0001,FX-T1,teacher,Tess,Ray,tess.ray@maplevalley.example.org,,,,FX-C1,=Algebra,05,@home,TRUE',
+    ",0001,FX-S2,student,Bo,Kim,bo.kim@maplevalley.example.org,05,,,FX-C2,''=x,05,,",
+    ",0001,FX-T1,teacher,Tess,Ray,tess.ray@maplevalley.example.org,,,,FX-C2,''=x,05,,TRUE",
+  ].join('\n') + '\n');
+  const { page } = await newPage(browser);
+  await signIn(page, server);
+  await chooseFiles(page, file);
+  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
+  await processAndCommit(page);
+  assert.equal(await reportCount(page, 'students', 'created'), 2);
+
+  const stored = await (await page.request.get(`${server.url}/api/roster/users?q=-5`)).json();
+  const ann = stored.items.find((u) => u.userId === '-5');
+  assert.equal(ann?.email, '+ann@x.org', JSON.stringify(stored.items));
+  const classes = await (await page.request.get(`${server.url}/api/roster/classes?q=FX-C`)).json();
+  assert.deepEqual(classes.items.map((c) => c.name).sort(), ["'=x", '=Algebra']);
+
+  await page.getByRole('link', { name: 'Students' }).click();
+  const again = join(dir, 'downloaded-users.csv');
+  await downloadYourData(page, 'All students and staff (users.csv)', again);
+  // The file is for people: the guard is in front of every such value.
+  const text = readFileSync(again, 'utf8');
+  for (const guarded of [",'-5,", ",'+ann@x.org,", ",'=Algebra,", ",''=x,", ",'@home,"]) {
+    assert.ok(text.includes(guarded), guarded);
+  }
+  await previewHasNoChanges(page, again);
   await page.context().close();
 });
 

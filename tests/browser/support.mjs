@@ -1,7 +1,7 @@
-// What the browser tests share: the real `rostergate serve` on a fresh
-// SQLite file (its first start seeds the demo district and prints the
-// sign-in), real headless Chromium, and helpers to sign in, record every
-// request a page (or its worker) sends, and make sample files.
+// What the browser tests share: the real `rostergate serve --demo` on a
+// fresh SQLite file (it seeds the demo district and prints the sign-in),
+// real headless Chromium, and helpers to sign in, record every request a
+// page (or its worker) sends, and make sample files.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ export async function startServer() {
   const dir = tempDir('rostergate-browser-');
   const databaseFile = join(dir, 'roster.db');
   const server = spawn(bin, [
-    'serve', '--bind', '127.0.0.1:0',
+    'serve', '--demo', '--bind', '127.0.0.1:0',
     '--database', `sqlite://${databaseFile}`,
     '--dist', join(root, 'dist'), '--public', join(root, 'public'),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -85,7 +85,7 @@ export async function newPage(browser) {
       const gzip = (request.headers()['content-encoding'] ?? '') === 'gzip';
       body = (gzip ? gunzipSync(buffer) : buffer).toString('utf8');
     }
-    requests.push({ method: request.method(), url: request.url(), body });
+    requests.push({ method: request.method(), url: request.url(), headers: request.headers(), body });
   });
   return { context, page, requests };
 }

@@ -1,38 +1,45 @@
-// The <roster-validator> web component on "another portal": demo/portal/
-// served from its own origin (another port) loads the component from the
-// real `rostergate serve`. Validate-only mode, the JavaScript API, processing
-// with an embed token, refused tokens, and style isolation.
+// The <roster-validator> web component on "another portal": demo/portal/,
+// served by its own host server (demo/portal/server.mjs) from its own
+// origin, loads the component from the real `rostergate serve`.
+// Validate-only mode, the JavaScript API, processing with an upload session
+// the host server mints with its embed token (which never reaches the
+// page), refused sessions, a token put in the page, and style isolation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import {
-  root, bin, fixture, screenshots, startServer, launchBrowser, newPage, tempDir, USERS_HEADER,
+  root, bin, fixture, screenshots, startServer, launchBrowser, newPage, signIn, tempDir, USERS_HEADER,
 } from './support.mjs';
+import { startPortal } from '../../demo/portal/server.mjs';
+
+const PORTAL_PASSWORD = 'portal-test-password';
 
 let server;
 let portal;
 let portalUrl;
 let browser;
+/** The admin's API, for making and revoking tokens and reading the roster. */
+let admin;
+/** The portal's own embed token; live throughout, so the portal's origin
+ * keeps its CORS answers while other tokens for it are revoked. */
+let portalToken;
 
 before(async () => {
   server = await startServer();
-  const page = readFileSync(join(root, 'demo/portal/index.html'));
-  portal = createServer((request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(page);
-  });
-  await new Promise((resolve) => portal.listen(0, '127.0.0.1', resolve));
-  portalUrl = `http://127.0.0.1:${portal.address().port}`;
+  portal = await startPortal({ server: server.url, token: null, password: PORTAL_PASSWORD });
+  portalUrl = portal.url;
   browser = await launchBrowser();
+  admin = await adminApi();
+  portalToken = await embedToken('Northwind portal', [portalUrl]);
 });
 
 after(async () => {
+  await admin?.context.close();
   await browser?.close();
-  portal?.close();
+  await portal?.close();
   server?.stop();
 });
 
@@ -43,13 +50,23 @@ function usersFile(rows) {
   return file;
 }
 
-/** Opens the portal with the component; resolves when it is mounted. */
-async function openPortal(query = {}) {
+/**
+ * Opens the portal with the component; resolves when it is mounted. With
+ * `signIn`, signs in to the portal first (its own form), and waits for the
+ * upload session the page gets from the host server.
+ */
+async function openPortal(query = {}, { signIn: portalSignIn = false } = {}) {
   const opened = await newPage(browser);
-  const params = new URLSearchParams({ server: server.url, ...query });
-  await opened.page.goto(`${portalUrl}/?${params}`);
-  await opened.page.waitForFunction(() => window.widgetLoaded === true);
-  await opened.page.locator('roster-validator .drop-zone').waitFor();
+  const { page } = opened;
+  await page.goto(`${portalUrl}/?${new URLSearchParams(query)}`);
+  if (portalSignIn) {
+    await page.getByLabel('Name').fill('Pat Portal');
+    await page.getByLabel('Password').fill(PORTAL_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForFunction(() => document.querySelector('roster-validator')?.getAttribute('session')?.startsWith('rgs_'));
+  }
+  await page.waitForFunction(() => window.widgetLoaded === true);
+  await page.locator('roster-validator .drop-zone').waitFor();
   return opened;
 }
 
@@ -59,27 +76,38 @@ async function nextEvent(page, type) {
   return page.evaluate((t) => window.rosterEvents.find((e) => e.type === t), type);
 }
 
-/** An embed token for the demo district, made through the API. */
-async function embedToken(allowedOrigins, { revoke = false } = {}) {
+/** A signed-in admin's API requests (cookie and CSRF token). */
+async function adminApi() {
   const { context } = await newPage(browser);
-  const signIn = await context.request.post(`${server.url}/api/auth/sign-in`, {
+  const signedIn = await context.request.post(`${server.url}/api/auth/sign-in`, {
     data: { email: server.email, password: server.password },
   });
-  const { csrfToken } = await signIn.json();
-  const created = await context.request.post(`${server.url}/api/embed/tokens`, {
-    headers: { 'X-CSRF-Token': csrfToken },
-    data: { label: `test ${allowedOrigins.join(' ')}`, expiresInDays: 1, allowedOrigins },
-  });
-  assert.equal(created.status(), 201, await created.text());
-  const token = await created.json();
-  if (revoke) {
-    const revoked = await context.request.delete(`${server.url}/api/embed/tokens/${token.id}`, {
-      headers: { 'X-CSRF-Token': csrfToken },
-    });
-    assert.ok(revoked.ok());
-  }
-  return { token: token.token, context, csrfToken };
+  const { csrfToken } = await signedIn.json();
+  const headers = { 'X-CSRF-Token': csrfToken };
+  return {
+    context,
+    get: async (path) => (await context.request.get(`${server.url}${path}`)).json(),
+    post: (path, data) => context.request.post(`${server.url}${path}`, { headers, data }),
+    delete: (path) => context.request.delete(`${server.url}${path}`, { headers }),
+  };
 }
+
+/** A new embed token for the demo district: {id, token, label}. */
+async function embedToken(label, allowedOrigins) {
+  const created = await admin.post('/api/embed/tokens', { label, expiresInDays: 1, allowedOrigins });
+  assert.equal(created.status(), 201, await created.text());
+  const { id, token } = await created.json();
+  return { id, token, label };
+}
+
+async function revoke({ id }) {
+  assert.ok((await admin.delete(`/api/embed/tokens/${id}`)).ok());
+}
+
+/** Whether a recorded request carries `secret` anywhere. */
+const carries = (request, secret) =>
+  request.url.includes(secret) || request.body.includes(secret) ||
+  Object.values(request.headers).some((value) => value.includes(secret));
 
 test('validate only: roster-validated has the counts, and no row data is sent anywhere', async () => {
   const marker = 'WidgetCanary42';
@@ -88,7 +116,9 @@ test('validate only: roster-validated has the counts, and no row data is sent an
     ',0001,WV-S1,student,Abe,Lin,abe.lin@maplevalley.example.org,05,,,WV-C1,Civics,05,,',
     `,0001,WV-S2,student,${marker},Lin,not-an-email,05,,,WV-C1,Civics,05,,`,
   ]);
+  portal.config.token = null;
   const { page, requests } = await openPortal({ schools: '0001,0002,0003' });
+  assert.equal(await page.locator('#portal-sign-in').isVisible(), false, 'no token: nothing to sign in for');
   await page.getByLabel('users.csv', { exact: true }).setInputFiles(file);
   const { detail } = await nextEvent(page, 'roster-validated');
   assert.equal(detail.valid, false);
@@ -125,16 +155,18 @@ test('RosterValidator.validate(file) resolves to the command line JSON report', 
   await page.context().close();
 });
 
-test('with an endpoint and a token the clean records are processed and the roster changes', async () => {
-  const { token, context } = await embedToken([portalUrl]);
+test('with a session from the host server the records are processed; the token never reaches the page; History names the session', async () => {
+  portal.config.token = portalToken.token;
   const file = usersFile([
     ',0002,WP-T1,teacher,Lea,Moss,lea.moss@maplevalley.example.org,,,,WP-C1,Drama,07,,TRUE',
     ',0002,WP-S1,student,Kai,Roe,kai.roe@maplevalley.example.org,07,,,WP-C1,Drama,07,,',
     ',0002,WP-S2,student,Noa,Fox,noa.fox@maplevalley.example.org,07,,,WP-C1,Drama,07,,',
   ]);
-  const { page } = await openPortal({ token });
+  const { page, requests } = await openPortal({}, { signIn: true });
   await page.getByLabel('users.csv', { exact: true }).setInputFiles(file);
   await nextEvent(page, 'roster-validated');
+  // An upload session never removes: the component offers no full sync.
+  assert.equal(await page.getByText('Full sync').count(), 0);
   await page.getByRole('button', { name: 'Process file' }).click();
   await page.getByRole('button', { name: 'Apply changes' }).click();
   const { detail } = await nextEvent(page, 'roster-processed');
@@ -142,39 +174,113 @@ test('with an endpoint and a token the clean records are processed and the roste
   assert.equal(detail.counts.students.created, 2);
   assert.equal(detail.counts.staff.created, 1);
   await page.screenshot({ path: join(screenshots, 'widget-processed.png'), fullPage: true });
-  const users = await context.request.get(`${server.url}/api/roster/users?q=WP-S`);
-  assert.equal((await users.json()).total, 2);
-  const history = await (await context.request.get(`${server.url}/api/uploads`)).json();
-  assert.match(history[0].fileName, /embed token/);
+  assert.equal((await admin.get('/api/roster/users?q=WP-S')).total, 2);
+
+  // The page and everything it sent held the session, never the token.
+  assert.ok(!(await page.content()).includes(portalToken.token));
+  const sent = requests.filter((r) => r.url.startsWith(server.url) && r.method !== 'OPTIONS');
+  assert.ok(sent.some((r) => /^Bearer rgs_/.test(r.headers.authorization ?? '')), 'the session was sent');
+  for (const request of requests) assert.ok(!carries(request, portalToken.token), request.url);
+
+  const history = await admin.get('/api/uploads');
+  const through = `upload session of embed token "${portalToken.label}"`;
+  const committed = history.find((e) => e.status === 'committed' && e.credential === through);
+  assert.ok(committed, JSON.stringify(history.slice(0, 4)));
+  assert.equal(committed.fileName, 'users.csv');
+  assert.ok(history.some((e) => e.status === 'previewed' && e.credential === through));
+  assert.ok(history.some((e) => e.status === 'session-created' && e.fileName === portalUrl &&
+    e.credential === `embed token "${portalToken.label}"`));
   await page.context().close();
-  await context.close();
+
+  // The app's History page shows the status and the credential.
+  const app = await newPage(browser);
+  await signIn(app.page, server);
+  await app.page.getByRole('link', { name: 'History' }).click();
+  const row = app.page.locator('table.history tbody tr[data-status="committed"]', { hasText: through }).first();
+  await row.waitFor();
+  assert.match(await row.textContent(), /committed/);
+  const minted = app.page.locator('table.history tbody tr[data-status="session-created"]').first();
+  assert.match(await minted.textContent(), /upload session created/);
+  assert.match(await minted.textContent(), new RegExp(`for ${portalUrl}`));
+  await app.page.screenshot({ path: join(screenshots, 'history-embed.png'), fullPage: true });
+  await app.context.close();
 });
 
-for (const [name, tokenFor] of [
-  ['a token for another origin', () => embedToken(['https://elsewhere.example.org'])],
-  ['a revoked token', () => embedToken([portalUrl], { revoke: true })],
+for (const [name, status, prepare] of [
+  // The host mints for an origin that is not the page's.
+  ['a session minted for another origin', 403, async (page) => {
+    const other = await embedToken('Elsewhere', ['https://elsewhere.example.org']);
+    const minted = await fetch(`${server.url}/api/embed/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ origin: 'https://elsewhere.example.org' }),
+    });
+    assert.equal(minted.status, 201);
+    const { session } = await minted.json();
+    await page.evaluate((s) => document.querySelector('roster-validator').setAttribute('session', s), session);
+  }],
+  // The page's session was minted with a token revoked since.
+  ['a session of a revoked token', 401, async (page, token) => revoke(token)],
 ]) {
-  test(`${name} is refused and nothing is stored`, async () => {
-    const { token, context } = await tokenFor();
+  test(`${name} is refused (${status}), roster-error fires and nothing is stored`, async () => {
+    const token = await embedToken(`Portal, ${name}`, [portalUrl]);
+    portal.config.token = token.token;
     const file = usersFile([
       ',0003,WX-T1,teacher,Uma,Day,uma.day@maplevalley.example.org,,,,WX-C1,Law,10,,TRUE',
       ',0003,WX-S1,student,Eli,Ray,eli.ray@maplevalley.example.org,10,,,WX-C1,Law,10,,',
     ]);
-    const { page } = await openPortal({ token });
+    const { page } = await openPortal({}, { signIn: true });
+    await prepare(page, token);
+    const answers = [];
+    page.context().on('response', (response) => {
+      if (response.request().method() === 'POST' && response.url().endsWith('/api/uploads/staged')) answers.push(response.status());
+    });
     await page.getByLabel('users.csv', { exact: true }).setInputFiles(file);
     await nextEvent(page, 'roster-validated');
     await page.getByRole('button', { name: 'Process file' }).click();
     const { detail } = await nextEvent(page, 'roster-error');
     assert.ok(detail.message.length > 0);
     await page.locator('roster-validator .form-problem').waitFor();
-    const users = await context.request.get(`${server.url}/api/roster/users?q=WX-S1`);
-    assert.equal((await users.json()).total, 0);
+    assert.deepEqual(answers, [status]);
+    assert.equal((await admin.get('/api/roster/users?q=WX-S1')).total, 0);
     await page.context().close();
-    await context.close();
+    await revoke(token).catch(() => {});
   });
 }
 
+test('an embed token put in the page is refused: an error, roster-error, and it is never sent', async () => {
+  portal.config.token = null;
+  const { page, requests } = await openPortal();
+  const leaked = await embedToken('Published by mistake', [portalUrl]);
+  const messages = await page.evaluate(async ({ endpoint, token }) => {
+    const errors = [];
+    // As a token attribute, and by mistake as the session.
+    for (const [id, attribute] of [['with-token', 'token'], ['token-as-session', 'session']]) {
+      const element = document.createElement('roster-validator');
+      element.id = id;
+      element.setAttribute('endpoint', endpoint);
+      element.setAttribute(attribute, token);
+      const heard = new Promise((resolve) => element.addEventListener('roster-error', (e) => resolve(e.detail.message)));
+      document.body.append(element);
+      errors.push(await heard);
+    }
+    return errors;
+  }, { endpoint: server.url, token: leaked.token });
+  for (const [index, id] of ['with-token', 'token-as-session'].entries()) {
+    assert.match(messages[index], /Embed tokens stay on the host's server/);
+    const element = page.locator(`roster-validator#${id}`);
+    assert.match(await element.locator('.token-in-page[role="alert"]').textContent(), /needs an upload session/);
+    // It still validates; it cannot process.
+    await element.locator('.drop-zone').waitFor();
+    assert.equal(await element.getByRole('button', { name: 'Process file' }).count(), 0);
+  }
+  for (const request of requests) assert.ok(!carries(request, leaked.token), request.url);
+  await page.context().close();
+  await revoke(leaked);
+});
+
 test("the host page's styles do not reach inside the component; its custom properties do", async () => {
+  portal.config.token = null;
   const styles = async (query) => {
     const { page } = await openPortal(query);
     const result = await page.locator('roster-validator .drop-zone').evaluate((zone) => {

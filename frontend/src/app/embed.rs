@@ -1,6 +1,8 @@
-//! Embed tokens, on the Organizations page: the tokens that let another
-//! portal's `<roster-validator>` (or `rostergate push`) upload for the
-//! district. A new token is shown once; only its hash is stored.
+//! Embed tokens, on the Organizations page: the server-side secrets with
+//! which another portal's server mints upload sessions for its
+//! `<roster-validator>` (or `rostergate push` uploads) for the district. A
+//! new token is shown once; only its hash is stored. Removals (full sync,
+//! `action` rows, confirming a safety hold) are off unless asked for.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,6 +21,8 @@ struct EmbedToken {
     expires_at: i64,
     status: String,
     allowed_origins: Vec<String>,
+    #[serde(default)]
+    allow_removals: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +31,7 @@ struct NewToken {
     label: String,
     expires_in_days: u32,
     allowed_origins: Vec<String>,
+    allow_removals: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -52,6 +57,7 @@ pub fn EmbedTokens() -> impl IntoView {
     let label = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_string());
     let allowed = RwSignal::new(String::new());
+    let allow_removals = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<String>);
 
@@ -61,11 +67,13 @@ pub fn EmbedTokens() -> impl IntoView {
             label: label.get_untracked(),
             expires_in_days: days.get_untracked().trim().parse().unwrap_or(0),
             allowed_origins: origins(&allowed.get_untracked()),
+            allow_removals: allow_removals.get_untracked(),
         };
         spawn_local(async move {
             match api::post::<CreatedToken>("/api/embed/tokens", &request).await {
                 Ok(token) => {
                     problem.set(None);
+                    allow_removals.set(false);
                     created.set(Some(token.token));
                     reload.update(|r| *r += 1);
                 }
@@ -87,8 +95,10 @@ pub fn EmbedTokens() -> impl IntoView {
         <section class="embed-tokens" aria-labelledby="embed-heading">
             <h2 id="embed-heading">"Embed tokens"</h2>
             <p class="hint">
-                "A token lets another portal's roster validator (or rostergate push) upload for this district, "
-                "from the origins you list. It expires, and you can revoke it."
+                "A token lets another portal upload for this district: its server keeps the token and mints a "
+                "short-lived upload session for each person it has signed in, for one of the origins you list "
+                "(rostergate push uses a token directly). A token must never be put in a web page: revoke and "
+                "reissue any token that ever was. Tokens expire, and you can revoke them."
             </p>
             <form class="school-form" on:submit=create>
                 <div class="field"><label for="token-label">"Label"</label>
@@ -98,6 +108,17 @@ pub fn EmbedTokens() -> impl IntoView {
                 <div class="field"><label for="token-origins">"Allowed origins (one per line)"</label>
                     <textarea id="token-origins" rows="2" placeholder="https://portal.example.org"
                         prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))></textarea></div>
+                <div class="field">
+                    <label class="checkbox" for="token-removals">
+                        <input id="token-removals" type="checkbox" aria-describedby="token-removals-hint"
+                            prop:checked=move || allow_removals.get()
+                            on:change=move |ev| allow_removals.set(event_target_checked(&ev)) />
+                        " Allow removals"
+                    </label>
+                    <p id="token-removals-hint" class="hint">
+                        "Full sync, rows with an action, and confirming a safety hold. Upload sessions never remove."
+                    </p>
+                </div>
                 <p class="form-problem" role="alert">{move || problem.get()}</p>
                 <button type="submit" class="primary">"Create token"</button>
             </form>
@@ -112,7 +133,7 @@ pub fn EmbedTokens() -> impl IntoView {
                 Ok(list) => view! {
                     <table class="roster">
                         <caption>{format!("{} tokens", list.len())}</caption>
-                        <thead><tr><th scope="col">"Label"</th><th scope="col">"Origins"</th><th scope="col">"Created by"</th>
+                        <thead><tr><th scope="col">"Label"</th><th scope="col">"Origins"</th><th scope="col">"Removals"</th><th scope="col">"Created by"</th>
                             <th scope="col">"Expires"</th><th scope="col">"Status"</th><th scope="col"><span class="visually-hidden">"Revoke"</span></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|t| {
@@ -122,6 +143,9 @@ pub fn EmbedTokens() -> impl IntoView {
                                     <tr>
                                         <td>{t.label.clone()}</td>
                                         <td>{t.allowed_origins.join(", ")}</td>
+                                        <td data-allow-removals=t.allow_removals.to_string()>
+                                            {if t.allow_removals { "allowed" } else { "not allowed" }}
+                                        </td>
                                         <td>{t.created_by.clone()}</td>
                                         <td>{local_time(t.expires_at)}</td>
                                         <td data-status=t.status.clone()>{t.status.clone()}</td>

@@ -1,5 +1,7 @@
-//! History: every upload with who, when, file name, mode and counts; each
-//! opens its report.
+//! History: every upload, and every use of an embed token or upload
+//! session (previews and minted sessions too), with who, when, through
+//! which credential, file name, mode and counts; each upload opens its
+//! report.
 
 use leptos::prelude::*;
 
@@ -9,6 +11,21 @@ use frontend::format::count;
 use super::local_time;
 use super::types::{UploadReport, UploadSummary};
 use frontend::upload_report::UploadReportView;
+
+/// What an entry's `status` says, for people.
+fn status_text(status: &str) -> &str {
+    match status {
+        "committed" => "committed",
+        "previewed" => "previewed (nothing changed)",
+        "session-created" => "upload session created",
+        other => other,
+    }
+}
+
+/// Through what an entry was done.
+fn credential_text(credential: Option<&str>) -> &str {
+    credential.unwrap_or("admin's own sign-in")
+}
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
@@ -21,8 +38,8 @@ pub fn HistoryPage() -> impl IntoView {
             Ok(list) if list.is_empty() => view! { <p>"No uploads yet."</p> }.into_any(),
             Ok(list) => view! {
                 <table class="roster history">
-                    <caption>{format!("{} uploads, newest first", list.len())}</caption>
-                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"File"</th>
+                    <caption>{format!("{} entries, newest first", list.len())}</caption>
+                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Through"</th><th scope="col">"File"</th>
                         <th scope="col">"Mode"</th><th scope="col">"Status"</th><th scope="col">"Created"</th>
                         <th scope="col">"Updated"</th><th scope="col">"Removed"</th><th scope="col"><span class="visually-hidden">"Report"</span></th></tr></thead>
                     <tbody>
@@ -40,23 +57,36 @@ pub fn HistoryPage() -> impl IntoView {
                                 findings: upload.findings.clone(),
                                 hold: None,
                             };
+                            // A minted session did no upload: its "file" is
+                            // the origin it was minted for, with no report.
+                            let session_created = upload.status == "session-created";
+                            let file = if session_created {
+                                format!("for {}", upload.file_name)
+                            } else {
+                                upload.file_name.clone()
+                            };
                             view! {
-                                <tr>
+                                <tr data-status=upload.status.clone()>
                                     <td>{local_time(upload.created_at)}</td>
                                     <td>{upload.admin_email.clone()}</td>
-                                    <td>{upload.file_name.clone()}</td>
-                                    <td>{upload.mode.clone()}</td>
-                                    <td>{upload.status.clone()}</td>
+                                    <td class="credential" data-credential=upload.credential.clone().unwrap_or_default()>
+                                        {credential_text(upload.credential.as_deref()).to_string()}
+                                    </td>
+                                    <td>{file}</td>
+                                    <td>{(!session_created).then(|| upload.mode.clone())}</td>
+                                    <td class="status-cell">{status_text(&upload.status).to_string()}</td>
                                     <td>{sum(|t| t.created)}</td>
                                     <td>{sum(|t| t.updated)}</td>
                                     <td>{sum(|t| t.removed)}</td>
-                                    <td><button type="button" class="secondary"
-                                        aria-expanded=move || (open.get() == Some(id)).to_string()
-                                        on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })>
-                                        "Report"</button></td>
+                                    <td>{(!session_created).then(|| view! {
+                                        <button type="button" class="secondary"
+                                            aria-expanded=move || (open.get() == Some(id)).to_string()
+                                            on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })>
+                                            "Report"</button>
+                                    })}</td>
                                 </tr>
                                 {move || (open.get() == Some(id)).then(|| view! {
-                                    <tr class="history-report"><td colspan="9"><UploadReportView report=report.clone() /></td></tr>
+                                    <tr class="history-report"><td colspan="10"><UploadReportView report=report.clone() /></td></tr>
                                 })}
                             }
                         }).collect_view()}
@@ -64,5 +94,28 @@ pub fn HistoryPage() -> impl IntoView {
                 </table>
             }.into_any(),
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{credential_text, status_text};
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn statuses_and_credentials_read_as_words() {
+        for (status, text) in [
+            ("committed", "committed"),
+            ("previewed", "previewed (nothing changed)"),
+            ("session-created", "upload session created"),
+            ("something-new", "something-new"),
+        ] {
+            assert_eq!(status_text(status), text);
+        }
+        assert_eq!(credential_text(None), "admin's own sign-in");
+        assert_eq!(
+            credential_text(Some("embed token \"Portal\"")),
+            "embed token \"Portal\""
+        );
     }
 }

@@ -103,8 +103,14 @@ pub struct UploadSummary {
     pub admin_email: String,
     pub file_name: String,
     pub mode: String,
+    /// `committed`, `previewed` (an embed token's or upload session's
+    /// preview) or `session-created` (then `file_name` is its origin).
     pub status: String,
     pub created_at: i64,
+    /// The embed token or upload session that did it, by its token's
+    /// label; none for an admin's own session.
+    #[serde(default)]
+    pub credential: Option<String>,
     pub counts: Counts,
     pub per_school: BTreeMap<String, Counts>,
     pub findings: Vec<ServerFinding>,

@@ -61,7 +61,7 @@ pub fn UploadPage() -> impl IntoView {
             </aside>
             <section class="upload-main" aria-label="Files">
                 <ValidatorPanel session disabled known_school_ids />
-                <Process session target=Target::default() />
+                <Process session target=Ok(Target::own_server()) />
             </section>
         </div>
     }
