@@ -31,16 +31,20 @@
 //! (`uploads::report`), and every use is in the history.
 //!
 //! CORS: the staged upload routes answer a preflight, and add
-//! `Access-Control-Allow-Origin: <origin>`, when some live token lists the
-//! origin (the district is not known before the credential is checked;
-//! the request itself then checks its session's origin). No credentials.
-//! Files under `/widget/` (the web component's module and wasm) are served
-//! with `Access-Control-Allow-Origin: *`.
+//! `Access-Control-Allow-Origin: <origin>`, for any web origin. CORS is not
+//! what keeps other sites out: those routes take a bearer credential only
+//! (never cookies: no `Allow-Credentials`), a token is refused from any
+//! page, and a session checks its own origin. Letting every page read the
+//! answers means a host whose token was revoked sees the 401 that says so,
+//! not a network error. Files under `/widget/` (the web component's module
+//! and wasm) are served with `Access-Control-Allow-Origin: *`.
 
 mod sessions;
 mod tokens;
 
-use axum::extract::{Request, State};
+use crate::error::ApiError;
+use crate::server::ApiRoute;
+use axum::extract::Request;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, VARY,
@@ -48,11 +52,6 @@ use axum::http::header::{
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sqlx::AnyPool;
-
-use crate::db::now;
-use crate::error::{ApiError, ApiResult};
-use crate::server::ApiRoute;
 
 /// What an embed token starts with, so it is recognisable in a config file.
 pub const TOKEN_PREFIX: &str = "rge_";
@@ -82,31 +81,14 @@ pub fn normalize_origin(origin: &str) -> Option<String> {
     (matches!(scheme, "http" | "https") && host_ok).then_some(origin)
 }
 
-/// Whether some live token (any district) lists this normalized origin.
-async fn origin_is_live(pool: &AnyPool, origin: &str) -> ApiResult<bool> {
-    let row = sqlx::query(
-        "SELECT 1 AS live FROM embed_token_origins o JOIN embed_tokens t ON t.id = o.token_id
-         WHERE o.origin = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 LIMIT 1",
-    )
-    .bind(origin)
-    .bind(now())
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.is_some())
-}
-
 fn is_staged_path(path: &str) -> bool {
     path.strip_prefix(STAGED_PREFIX)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// CORS for the embed: the staged upload routes (preflight and responses)
-/// for origins some live token lists, and `*` for the widget's files.
-pub async fn cors(
-    State(state): State<crate::server::AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// for any web origin, and `*` for the widget's files.
+pub async fn cors(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path.starts_with("/widget/") {
         let mut response = next.run(request).await;
@@ -122,16 +104,11 @@ pub async fn cors(
         return next.run(request).await;
     }
     let origin = request.headers().get(ORIGIN).cloned();
-    let allowed = match origin.as_ref().and_then(|o| o.to_str().ok()) {
-        Some(sent) => match normalize_origin(sent) {
-            Some(normalized) => match origin_is_live(&state.pool, &normalized).await {
-                Ok(live) => live,
-                Err(error) => return error.into_response(),
-            },
-            None => false,
-        },
-        None => false,
-    };
+    let allowed = origin
+        .as_ref()
+        .and_then(|o| o.to_str().ok())
+        .and_then(normalize_origin)
+        .is_some();
     let preflight = request.method() == Method::OPTIONS
         && request
             .headers()

@@ -84,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/public", ServeDir::new(&state.config.public))
         // The app's own routes all load index.html; Leptos routes in the browser.
         .fallback_service(ServeDir::new(&state.config.dist).fallback(ServeFile::new(index)))
-        .layer(from_fn_with_state(state.clone(), crate::embed::cors))
+        .layer(from_fn(crate::embed::cors))
         .layer(from_fn_with_state(state, headers::add))
 }
 
