@@ -8,9 +8,10 @@ use std::borrow::Cow;
 use crate::codes::IssueCode;
 use crate::csv_out::strip_formula_guard;
 use crate::dictionary::{
-    ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES, GRADE_ALIASES, ISO_639_1,
-    ROLES, SEX_VALUES,
+    FileKind, ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES, GRADE_ALIASES,
+    ISO_639_1, ROLES, SEX_VALUES,
 };
+use crate::report::Finding;
 
 /// Why a value is not of its kind: the code, and a detail for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,23 @@ impl CellProblem {
             code,
             detail: Some(detail.into()),
         }
+    }
+
+    /// The problem as the finding of a file's cell, with the value as
+    /// written: the one place where a cast's problem becomes a finding.
+    pub(crate) fn finding(
+        self,
+        file: FileKind,
+        row: u64,
+        column: &'static str,
+        value: &str,
+    ) -> Finding {
+        let mut finding = Finding::new(self.code, file)
+            .at_row(row)
+            .in_column(column)
+            .with_value(value);
+        finding.detail = self.detail;
+        finding
     }
 }
 
