@@ -62,6 +62,16 @@ pub fn cell_value(raw: &str) -> &str {
     strip_formula_guard(trim_cell(raw))
 }
 
+/// Whether a cast value, written as a cell as it is, reads as itself
+/// (`cell_value`). Cast values are trimmed, so only a start that reads as
+/// the formula guard (`'`), or a tab or CR, which can be left at the start
+/// once a guard is removed, can read otherwise (a value that starts with
+/// `'` and reads as itself all the same, such as `'abc`, gets `false` too).
+#[inline]
+pub(crate) fn reads_as_itself(value: &[u8]) -> bool {
+    !matches!(value.first(), Some(b'\'' | b'\t' | b'\r'))
+}
+
 /// Trims the whitespace the spec says to ignore around every cell (any
 /// Unicode whitespace; the check is cheap when there is none, as is usual).
 #[inline]
@@ -561,6 +571,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A cast value that `reads_as_itself` reads as itself, whatever the
+    /// cell it was cast from.
+    #[test]
+    fn values_that_read_as_themselves() {
+        let cells = [
+            "Ann",
+            " Ann ",
+            "'=Ann",
+            "''=Ann",
+            "'''=x",
+            "'abc",
+            "'\t x",
+            "'\u{A0}x",
+            "=x",
+            "José",
+            "\u{A0}é\u{3000}",
+            "'-5",
+            "'",
+            "''",
+            "a@x.org",
+            "''=a@x.org",
+            "05",
+            "'\r\n=x",
+        ];
+        for cell in cells {
+            let value = cell_value(cell);
+            for kind in [K::Text { max: 100 }, K::Name, K::Email, K::Grade] {
+                if let Ok(canonical) = cast(kind, value) {
+                    if reads_as_itself(canonical.as_bytes()) {
+                        assert_eq!(cell_value(&canonical), canonical, "{kind:?} {cell:?}");
+                    }
+                }
+            }
+            if reads_as_itself(value.as_bytes()) {
+                assert_eq!(cell_value(value), value, "{cell:?}");
+            }
+        }
+        assert!(!reads_as_itself(b"'=x") && !reads_as_itself(b"\tx"));
     }
 
     #[test]

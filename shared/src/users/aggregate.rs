@@ -12,6 +12,7 @@ use super::entities::{PAIRS_LISTED, PAIR_CONFLICTING, PAIR_FIRST, PAIR_OTHER_VAL
 use super::row::{field_bit, Row};
 use super::text::same_bytes;
 use super::{u32_row, UsersPass, FILE, NONE};
+use crate::cells;
 use crate::codes::IssueCode;
 use crate::dictionary::Field;
 use crate::records::Role;
@@ -129,6 +130,10 @@ impl UsersPass {
                         name: class_name.into(),
                         grade: class_grade,
                         display_name: row.display_name.map(Into::into),
+                        reads_as_written: [Some(class_name), row.display_name]
+                            .into_iter()
+                            .flatten()
+                            .all(|text| cells::reads_as_itself(text.as_bytes())),
                         first_row: row32,
                         conflicts: 0,
                         has_plain_rows: false,

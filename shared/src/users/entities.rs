@@ -83,6 +83,9 @@ pub(super) struct ClassAgg {
     pub(super) name: Box<str>,
     pub(super) grade: &'static str,
     pub(super) display_name: Option<Box<str>>,
+    /// Its name and display name read as themselves when written as cells
+    /// (as for `UserText::reads_as_written`).
+    pub(super) reads_as_written: bool,
     pub(super) first_row: u32,
     /// CLASS_FIELDS that disagreed between rows.
     pub(super) conflicts: u16,

@@ -13,7 +13,10 @@ impl UsersPass {
     /// The row, when it only repeats what is known: its school, user and
     /// class are known, and each of its cells is exactly (untrimmed) the
     /// canonical value already accepted for its column
-    /// (`KnownEntities::value`), or blank where there is none; the action
+    /// (`KnownEntities::value`), or blank where there is none, and the user's
+    /// and the class's values read as they are written
+    /// (`reads_as_written`: `'=x` reads as `=x`, not as a known `'=x`;
+    /// identifiers, roles and grades always do); the action
     /// is blank and isPrimaryTeacher blank, TRUE or FALSE. The full path
     /// would take every such cell as the known value (`RowCaster::is_known`)
     /// and find every value equal to the user's and the class's, so the
@@ -34,10 +37,14 @@ impl UsersPass {
         let class = self.find_class(class_id?)?;
         let school_id = &*self.entities.schools.values[school as usize];
         let agg = &self.entities.users[user as usize];
+        let class_agg = &self.entities.classes[class as usize];
+        if !agg.text.reads_as_written || !class_agg.reads_as_written {
+            return None;
+        }
         let known = KnownEntities {
             school_id: Some(school_id),
             user: Some(agg),
-            class: Some(&self.entities.classes[class as usize]),
+            class: Some(class_agg),
             text: &self.entities.user_text,
         };
         // Columns the file does not have are blank on every row, the rows

@@ -67,6 +67,7 @@ pub(super) trait Raise {
 
 /// Every rule within a row, in one list: the full path runs it to report,
 /// the fast path to see that a known row raises nothing.
+#[inline(always)]
 pub(super) fn check(facts: &RowFacts<'_>, context: &RowContext<'_>, raise: &mut impl Raise) {
     required_values(facts, context, raise);
     grade_for_role(facts, context, raise);

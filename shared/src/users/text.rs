@@ -21,6 +21,10 @@ pub(super) struct UserText {
     /// Bit `i`: text `i` is absent (a blank ID; it then ends where the one
     /// before it does).
     absent: u8,
+    /// The texts read as themselves when written as cells
+    /// (`cells::reads_as_itself`), as nearly all do: a cell that repeats
+    /// one is then read as that value (see `known_row`).
+    pub(super) reads_as_written: bool,
 }
 
 // A user's texts are cast values, whose lengths have these bounds: all five
@@ -68,8 +72,10 @@ impl TextArena {
         let mut ends = [0; 5];
         let mut absent = 0;
         let mut total: u16 = 0;
+        let mut reads_as_written = true;
         for (i, value) in values.into_iter().enumerate() {
             if let Some(value) = value {
+                reads_as_written &= cells::reads_as_itself(value.as_bytes());
                 debug_assert!(
                     value.len() <= usize::from(u16::MAX - total),
                     "cast values are short"
@@ -90,6 +96,7 @@ impl TextArena {
             start,
             ends,
             absent,
+            reads_as_written,
         }
     }
 
