@@ -7,7 +7,8 @@ use axum::routing::{get, post, put};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::cells::{cast_grade, is_identifier};
-use shared::dictionary::GRADES;
+use shared::dictionary::{GRADES, LIMITS};
+use shared::IssueCode;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -15,8 +16,6 @@ use crate::auth::CurrentAdmin;
 use crate::db::{now, roster_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::server::{Access, ApiRoute, AppState};
-
-const MAX_NAME_CHARS: usize = 200;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -123,10 +122,13 @@ pub fn activation(schools: &[School]) -> Activation {
 /// Checks and normalizes a school as sent by an admin.
 fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
     let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    if name.is_empty() || name.chars().count() > LIMITS.school_name_chars {
         return Err(ApiError::bad_request(
             "invalid-name",
-            "A school's name must be 1 to 200 characters.",
+            format!(
+                "A school's name must be 1 to {} characters.",
+                LIMITS.school_name_chars
+            ),
         ));
     }
     let school_id = input
@@ -136,8 +138,8 @@ fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
     if let Some(id) = &school_id {
         if !is_identifier(id) {
             return Err(ApiError::bad_request(
-                "invalid-id",
-                "A school ID must be 1 to 64 characters of A-Z, a-z, 0-9, '-', '_' or '.'.",
+                IssueCode::InvalidId.as_str(),
+                IssueCode::InvalidId.message("A school ID", ""),
             ));
         }
     }

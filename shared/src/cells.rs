@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use crate::codes::IssueCode;
 use crate::csv_out::strip_formula_guard;
 use crate::dictionary::{
-    FileKind, ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES, GRADE_ALIASES,
-    ISO_639_1, ROLES, SEX_VALUES,
+    either, FileKind, ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES,
+    GRADE_ALIASES, ISO_639_1, LIMITS, ROLES, SEX_VALUES,
 };
 use crate::report::Finding;
 
@@ -49,10 +49,6 @@ impl CellProblem {
         finding
     }
 }
-
-pub const MAX_IDENTIFIER_LEN: usize = 64;
-pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_EMAIL_LEN: usize = 254;
 
 /// A cell's value as the contract reads it: trimmed, and without the
 /// formula guard the product writes into files for people
@@ -130,18 +126,13 @@ pub fn cast(kind: ValueKind, value: &str) -> Result<Cow<'_, str>, CellProblem> {
                 .iter()
                 .find(|(word, _)| word.eq_ignore_ascii_case(value))
                 .map(|(_, canonical)| Cow::Borrowed(*canonical))
-                .ok_or_else(|| {
-                    CellProblem::with_detail(
-                        IssueCode::InvalidValue,
-                        "must be male, female, other or unspecified (M, F, X)",
-                    )
-                })
+                .ok_or_else(|| CellProblem::with_detail(IssueCode::InvalidValue, sex_values()))
         }
         ValueKind::FreeReducedLunch => {
             return canonical_word(value, FREE_REDUCED_LUNCH_VALUES).ok_or_else(|| {
                 CellProblem::with_detail(
                     IssueCode::InvalidValue,
-                    "must be free, reduced, paid or other",
+                    format!("must be {}", either(FREE_REDUCED_LUNCH_VALUES)),
                 )
             })
         }
@@ -157,6 +148,22 @@ pub fn cast(kind: ValueKind, value: &str) -> Result<Cow<'_, str>, CellProblem> {
     .map_err(CellProblem::new)
 }
 
+/// `must be male, female, other or unspecified (M, F, X)`: the canonical
+/// values of `SEX_VALUES`, then their aliases.
+fn sex_values() -> String {
+    let (canonical, aliases): (Vec<_>, Vec<_>) = SEX_VALUES
+        .iter()
+        .partition(|(word, canonical)| word == canonical);
+    let words = |values: Vec<&(&'static str, &str)>| -> Vec<&'static str> {
+        values.into_iter().map(|(word, _)| *word).collect()
+    };
+    format!(
+        "must be {} ({})",
+        either(&words(canonical)),
+        words(aliases).join(", ")
+    )
+}
+
 /// Case-insensitive match against a list of canonical words.
 fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str>> {
     words
@@ -168,7 +175,7 @@ fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str
 pub fn is_identifier(value: &str) -> bool {
     // Without early exits: vector code for the whole (short) value.
     !value.is_empty()
-        && value.len() <= MAX_IDENTIFIER_LEN
+        && value.len() <= LIMITS.identifier_chars
         && value.bytes().fold(true, |ok, b| {
             ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.'))
         })
@@ -214,8 +221,8 @@ fn cast_identifier(value: &str) -> Result<&str, CellProblem> {
 
 fn cast_name(value: &str) -> Result<&str, CellProblem> {
     let problem = |detail: &str| Err(CellProblem::with_detail(IssueCode::InvalidName, detail));
-    if exceeds_chars(value, MAX_NAME_CHARS) {
-        return problem("is longer than 100 characters");
+    if exceeds_chars(value, LIMITS.name_chars) {
+        return problem(&format!("is longer than {} characters", LIMITS.name_chars));
     }
     if has_control(value) {
         return problem("contains a control character");
@@ -260,13 +267,14 @@ fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
     Ok(value)
 }
 
-/// The syntax of HTML's `<input type=email>`, at most 254 characters; the
-/// canonical form is lower case.
+/// The syntax of HTML's `<input type=email>`, at most `LIMITS.email_chars`
+/// characters (bytes: a valid address is ASCII); the canonical form is
+/// lower case.
 fn cast_email(value: &str) -> Result<Cow<'_, str>, CellProblem> {
-    if value.len() > MAX_EMAIL_LEN {
+    if value.len() > LIMITS.email_chars {
         return Err(CellProblem::with_detail(
             IssueCode::InvalidEmail,
-            " (longer than 254 characters)",
+            format!(" (longer than {} characters)", LIMITS.email_chars),
         ));
     }
     if !is_html_email(value) {
@@ -624,6 +632,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The details of the messages name the dictionary's values and limits.
+    #[test]
+    fn details_come_from_the_dictionary() {
+        let detail = |kind: ValueKind, value: &str| cast(kind, value).unwrap_err().detail;
+        assert_eq!(
+            detail(K::Sex, "q").as_deref(),
+            Some("must be male, female, other or unspecified (M, F, X)")
+        );
+        assert_eq!(
+            detail(K::FreeReducedLunch, "none").as_deref(),
+            Some("must be free, reduced, paid or other")
+        );
+        assert_eq!(
+            detail(K::Name, &"a".repeat(101)).as_deref(),
+            Some("is longer than 100 characters")
+        );
+        let email = format!("{}@x.org", "a".repeat(250));
+        assert_eq!(
+            detail(K::Email, &email).as_deref(),
+            Some(" (longer than 254 characters)")
+        );
     }
 
     #[test]

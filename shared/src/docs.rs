@@ -53,7 +53,7 @@ fn column_table(out: &mut String, file: FileKind) {
             "| `{}` | {} | {} | {} | {} |",
             spec.name,
             presence(spec),
-            escape(spec.values),
+            escape(&spec.values()),
             escape(spec.description),
             example
         );
@@ -167,12 +167,7 @@ pub fn data_dictionary_markdown() -> String {
             info.severity.as_str(),
             scope_title(info.scope),
             escape(info.title),
-            escape(
-                &info
-                    .how_to_fix
-                    .replace("{column}", "the column")
-                    .replace("{detail}", "the expected name")
-            )
+            escape(&info.render(info.how_to_fix, "the column", "the expected name"))
         );
     }
     out

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dictionary::{ACTIONS, ROLES};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -16,21 +18,18 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order of `dictionary::ROLES`, their words.
+    pub const ALL: [Role; 3] = [Role::Student, Role::Teacher, Role::Administrator];
+
+    /// The role of a canonical word (`dictionary::ROLES`).
     pub fn parse(canonical: &str) -> Option<Role> {
-        match canonical {
-            "student" => Some(Role::Student),
-            "teacher" => Some(Role::Teacher),
-            "administrator" => Some(Role::Administrator),
-            _ => None,
-        }
+        let index = ROLES.iter().position(|word| *word == canonical)?;
+        Role::ALL.get(index).copied()
     }
 
+    /// The role's word in files and in JSON (`dictionary::ROLES`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Student => "student",
-            Role::Teacher => "teacher",
-            Role::Administrator => "administrator",
-        }
+        ROLES[self as usize]
     }
 
     pub fn is_staff(self) -> bool {
@@ -48,21 +47,22 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, in the order of `dictionary::ACTIONS`, their words.
+    pub const ALL: [Action; 3] = [
+        Action::RemoveEnrollment,
+        Action::RemoveClass,
+        Action::DeactivateUser,
+    ];
+
+    /// The action of a canonical word (`dictionary::ACTIONS`).
     pub fn parse(canonical: &str) -> Option<Action> {
-        match canonical {
-            "REMOVE-ENROLLMENT" => Some(Action::RemoveEnrollment),
-            "REMOVE-CLASS" => Some(Action::RemoveClass),
-            "DEACTIVATE-USER" => Some(Action::DeactivateUser),
-            _ => None,
-        }
+        let index = ACTIONS.iter().position(|word| *word == canonical)?;
+        Action::ALL.get(index).copied()
     }
 
+    /// The action's word in files and in JSON (`dictionary::ACTIONS`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::RemoveEnrollment => "REMOVE-ENROLLMENT",
-            Action::RemoveClass => "REMOVE-CLASS",
-            Action::DeactivateUser => "DEACTIVATE-USER",
-        }
+        ACTIONS[self as usize]
     }
 
     pub fn needs_class(self) -> bool {
@@ -133,4 +133,27 @@ pub struct Records {
     pub classes: Vec<ClassRecord>,
     pub enrollments: Vec<EnrollmentRecord>,
     pub demographics: Vec<DemographicsRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words of the dictionary are the variants', in files and in JSON.
+    #[test]
+    fn roles_and_actions_are_the_dictionary_words() {
+        assert_eq!(Role::ALL.map(Role::as_str), ROLES);
+        assert_eq!(Action::ALL.map(Action::as_str), ACTIONS);
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+            let json = serde_json::to_string(&action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+        }
+        assert_eq!(Role::parse("Student"), None, "canonical words only");
+    }
 }

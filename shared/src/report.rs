@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::codes::{IssueCode, Severity};
+use crate::codes::{CodeInfo, IssueCode, Severity};
 use crate::dictionary::FileKind;
 
 /// One problem found in a file.
@@ -65,18 +65,21 @@ impl Finding {
         self
     }
 
-    fn render(&self, template: &str) -> String {
-        template
-            .replace("{column}", self.column.as_deref().unwrap_or("the column"))
-            .replace("{detail}", self.detail.as_deref().unwrap_or(""))
+    fn render(&self, template: impl Fn(&CodeInfo) -> &'static str) -> String {
+        let info = self.code.info();
+        info.render(
+            template(info),
+            self.column.as_deref().unwrap_or("the column"),
+            self.detail.as_deref().unwrap_or(""),
+        )
     }
 
     pub fn message(&self) -> String {
-        self.render(self.code.info().message)
+        self.render(|info| info.message)
     }
 
     pub fn how_to_fix(&self) -> String {
-        self.render(self.code.info().how_to_fix)
+        self.render(|info| info.how_to_fix)
     }
 
     /// "users.csv, row 5, column userEmail" (as far as the location is known).

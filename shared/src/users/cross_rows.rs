@@ -11,14 +11,13 @@ use super::entities::{RowRef, UserAgg, CLASS_FIELDS, PAIR_CONFLICTING, USER_FIEL
 use super::text::{repeated_hashes, text_hash, TextArena};
 use super::{header_name, Entities, FILE, NONE};
 use crate::codes::{IssueCode, Severity};
-use crate::dictionary::Field;
+use crate::dictionary::{Field, LIMITS};
 use crate::records::Role;
 use crate::report::Finding;
 use crate::sink::Sink;
 
 /// Rows listed in a cross-row message before "and N more".
 const ROWS_IN_MESSAGE: usize = 5;
-pub const MAX_STUDENTS_PER_CLASS: u32 = 80;
 
 /// Names of the fields set in `mask` (bit i = fields[i]).
 fn field_names(fields: &[Field], mask: u16) -> Vec<&'static str> {
@@ -245,7 +244,7 @@ fn class_warnings(entities: &Entities, sink: &mut Sink) {
         if !class.has_plain_rows {
             continue;
         }
-        if class.students > MAX_STUDENTS_PER_CLASS {
+        if class.students > LIMITS.students_per_class {
             sink.push(
                 Finding::new(IssueCode::ClassSize, FILE)
                     .at_row(u64::from(class.first_row))

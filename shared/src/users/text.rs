@@ -9,6 +9,7 @@ use std::hash::Hasher;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::cells;
+use crate::dictionary::LIMITS;
 
 /// Where a user's five texts (first and last name, email, district and
 /// state ID) are in a `TextArena`: end to end from `start`, each ending
@@ -27,9 +28,13 @@ pub(super) struct UserText {
     pub(super) reads_as_written: bool,
 }
 
-// A user's texts are cast values, whose lengths have these bounds: all five
-// end to end fit a `u16`.
-const _: () = assert!(3 * cells::MAX_NAME_CHARS * 4 + cells::MAX_EMAIL_LEN < u16::MAX as usize);
+// A user's texts are cast values, whose lengths have these bounds (two
+// names of up to four bytes a character, an ASCII email and two ASCII
+// identifiers): all five end to end fit a `u16`.
+const _: () = assert!(
+    2 * LIMITS.name_chars * 4 + LIMITS.email_chars + 2 * LIMITS.identifier_chars
+        < u16::MAX as usize
+);
 
 impl UserText {
     #[inline]
