@@ -32,6 +32,11 @@ impl CellProblem {
         }
     }
 
+    /// `invalid-value`, for the kinds without a code of their own.
+    fn invalid_value(detail: impl Into<String>) -> Self {
+        CellProblem::with_detail(IssueCode::InvalidValue, detail)
+    }
+
     /// The problem as the finding of a file's cell, with the value as
     /// written: the one place where a cast's problem becomes a finding.
     pub(crate) fn finding(
@@ -41,13 +46,22 @@ impl CellProblem {
         column: &'static str,
         value: &str,
     ) -> Finding {
-        let mut finding = Finding::new(self.code, file)
-            .at_row(row)
-            .in_column(column)
-            .with_value(value);
+        let mut finding = Finding::in_cell(self.code, file, row, column, value);
         finding.detail = self.detail;
         finding
     }
+}
+
+/// `missing-value`: the cell of `column` is blank and must not be;
+/// `detail` says when (`""`: always). The one place it is raised, for both
+/// files' row rules.
+pub(crate) fn missing_value(
+    file: FileKind,
+    row: u64,
+    column: &'static str,
+    detail: &str,
+) -> Finding {
+    Finding::in_cell(IssueCode::MissingValue, file, row, column, "").with_detail(detail)
 }
 
 /// A cell's value as the contract reads it: trimmed, and without the
@@ -126,22 +140,16 @@ pub fn cast(kind: ValueKind, value: &str) -> Result<Cow<'_, str>, CellProblem> {
                 .iter()
                 .find(|(word, _)| word.eq_ignore_ascii_case(value))
                 .map(|(_, canonical)| Cow::Borrowed(*canonical))
-                .ok_or_else(|| CellProblem::with_detail(IssueCode::InvalidValue, sex_values()))
+                .ok_or_else(|| CellProblem::invalid_value(sex_values()))
         }
         ValueKind::FreeReducedLunch => {
             return canonical_word(value, FREE_REDUCED_LUNCH_VALUES).ok_or_else(|| {
-                CellProblem::with_detail(
-                    IssueCode::InvalidValue,
-                    format!("must be {}", either(FREE_REDUCED_LUNCH_VALUES)),
-                )
+                CellProblem::invalid_value(format!("must be {}", either(FREE_REDUCED_LUNCH_VALUES)))
             })
         }
         ValueKind::Language => {
             return cast_language(value).ok_or_else(|| {
-                CellProblem::with_detail(
-                    IssueCode::InvalidValue,
-                    "must be an ISO 639 language code such as en, es or spa",
-                )
+                CellProblem::invalid_value("must be an ISO 639 language code such as en, es or spa")
             })
         }
     }
@@ -253,16 +261,12 @@ fn has_control(value: &str) -> bool {
 
 fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
     if exceeds_chars(value, max) {
-        return Err(CellProblem::with_detail(
-            IssueCode::InvalidValue,
-            format!("is longer than {max} characters"),
-        ));
+        return Err(CellProblem::invalid_value(format!(
+            "is longer than {max} characters"
+        )));
     }
     if has_control(value) {
-        return Err(CellProblem::with_detail(
-            IssueCode::InvalidValue,
-            "contains a control character",
-        ));
+        return Err(CellProblem::invalid_value("contains a control character"));
     }
     Ok(value)
 }

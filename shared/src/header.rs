@@ -72,26 +72,21 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
             );
             continue;
         }
-        if let Some(spec) = file.column(name) {
+        // The column, and whether the name is exactly its header.
+        let known = file.column(name).map(|spec| (spec, true)).or_else(|| {
+            file.columns()
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .map(|spec| (spec, false))
+        });
+        if let Some((spec, exact)) = known {
             if named.contains(&spec.name) {
                 verdict
                     .findings
                     .push(finding(IssueCode::DuplicateHeader, name));
-            } else {
+            } else if exact {
                 named.push(spec.name);
                 columns.push(spec);
-            }
-            continue;
-        }
-        if let Some(spec) = file
-            .columns()
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-        {
-            if named.contains(&spec.name) {
-                verdict
-                    .findings
-                    .push(finding(IssueCode::DuplicateHeader, name));
             } else {
                 named.push(spec.name);
                 verdict

@@ -40,6 +40,23 @@ impl Finding {
         }
     }
 
+    /// A finding on the cell of `column` in `row` of a file, with the value
+    /// as written (none for a blank cell).
+    pub(crate) fn in_cell(
+        code: IssueCode,
+        file: FileKind,
+        row: u64,
+        column: &'static str,
+        value: &str,
+    ) -> Self {
+        let finding = Finding::new(code, file).at_row(row).in_column(column);
+        if value.is_empty() {
+            finding
+        } else {
+            finding.with_value(value)
+        }
+    }
+
     pub fn at_row(mut self, row: u64) -> Self {
         self.row = Some(row);
         self
@@ -57,11 +74,6 @@ impl Finding {
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
-        self
-    }
-
-    pub fn with_severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
         self
     }
 

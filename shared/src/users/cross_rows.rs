@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use super::entities::{RowRef, UserAgg, CLASS_FIELDS, PAIR_CONFLICTING, USER_FIELDS};
 use super::text::{repeated_hashes, text_hash, TextArena};
 use super::{header_name, Entities, FILE, NONE};
-use crate::codes::{IssueCode, Severity};
+use crate::codes::IssueCode;
 use crate::dictionary::{Field, LIMITS};
 use crate::records::Role;
 use crate::report::Finding;
@@ -366,8 +366,7 @@ fn leading_zero_warnings<'a>(
             Finding::new(IssueCode::PossibleLeadingZeroLoss, FILE)
                 .at_row(u64::from(row))
                 .in_column(column)
-                .with_detail(detail)
-                .with_severity(Severity::Warning),
+                .with_detail(detail),
         );
     }
 }

@@ -15,6 +15,7 @@ use rustc_hash::FxHashSet;
 
 use super::row::{field_bit, Positions, RowCells};
 use super::{header_name, FILE};
+use crate::cells;
 use crate::codes::IssueCode;
 use crate::dictionary::Field;
 use crate::records::{Action, Role};
@@ -56,13 +57,13 @@ impl RowFacts<'_> {
 
 /// Where the rules put what they find.
 pub(super) trait Raise {
-    /// A finding of `code` on the row's cell in the column of `field`.
+    /// A finding of `code` (not `missing-value`) on the row's cell in the
+    /// column of `field`.
     fn raise(&mut self, code: IssueCode, field: Field, detail: Option<String>);
 
-    /// `missing-value`: the cell of `field` is blank and must not be.
-    fn missing_value(&mut self, field: Field, detail: &str) {
-        self.raise(IssueCode::MissingValue, field, Some(detail.to_string()));
-    }
+    /// `missing-value` (`cells::missing_value`): the cell of `field` is
+    /// blank and must not be.
+    fn missing_value(&mut self, field: Field, detail: &str);
 }
 
 /// Every rule within a row, in one list: the full path runs it to report,
@@ -168,18 +169,21 @@ pub(super) struct RowReport<'a, 'r> {
 
 impl Raise for RowReport<'_, '_> {
     fn raise(&mut self, code: IssueCode, field: Field, detail: Option<String>) {
+        debug_assert_ne!(code, IssueCode::MissingValue, "see missing_value");
         // Every rule is about a column the file has.
         let Some((position, value)) = self.cells.get(field) else {
             return;
         };
-        let mut finding = Finding::new(code, FILE)
-            .at_row(self.row)
-            .in_column(header_name(field));
-        if !value.is_empty() {
-            finding = finding.with_value(value);
-        }
+        let mut finding = Finding::in_cell(code, FILE, self.row, header_name(field), value);
         finding.detail = detail;
         self.findings.push((position, finding));
+    }
+
+    fn missing_value(&mut self, field: Field, detail: &str) {
+        if let Some((position, _)) = self.cells.get(field) {
+            let finding = cells::missing_value(FILE, self.row, header_name(field), detail);
+            self.findings.push((position, finding));
+        }
     }
 }
 
@@ -193,6 +197,10 @@ pub(super) struct Probe {
 
 impl Raise for Probe {
     fn raise(&mut self, _: IssueCode, field: Field, _: Option<String>) {
+        self.raised |= self.present & field_bit(field) != 0;
+    }
+
+    fn missing_value(&mut self, field: Field, _: &str) {
         self.raised |= self.present & field_bit(field) != 0;
     }
 }
