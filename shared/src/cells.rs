@@ -16,7 +16,9 @@ use crate::report::Finding;
 /// Why a value is not of its kind: the code, and a detail for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellProblem {
+    /// The code the value fails with.
     pub code: IssueCode,
+    /// Fills `{detail}` in the code's message.
     pub detail: Option<String>,
 }
 
@@ -68,7 +70,7 @@ pub(crate) fn missing_value(
 /// formula guard the product writes into files for people
 /// (`csv_out::strip_formula_guard`), so a downloaded file uploads unchanged.
 #[inline]
-pub fn cell_value(raw: &str) -> &str {
+pub(crate) fn cell_value(raw: &str) -> &str {
     strip_formula_guard(trim_cell(raw))
 }
 
@@ -85,7 +87,7 @@ pub(crate) fn reads_as_itself(value: &[u8]) -> bool {
 /// Trims the whitespace the spec says to ignore around every cell (any
 /// Unicode whitespace; the check is cheap when there is none, as is usual).
 #[inline]
-pub fn trim_cell(raw: &str) -> &str {
+pub(crate) fn trim_cell(raw: &str) -> &str {
     let bytes = raw.as_bytes();
     let printable_ascii = |b: u8| b > b' ' && b < 0x80;
     match (bytes.first(), bytes.last()) {
@@ -180,6 +182,8 @@ fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str
         .map(|w| Cow::Borrowed(*w))
 }
 
+/// An identifier: 1 to `LIMITS.identifier_chars` characters of
+/// `A-Z a-z 0-9 - _ .` (the server checks school IDs with it too).
 pub fn is_identifier(value: &str) -> bool {
     // Without early exits: vector code for the whole (short) value.
     !value.is_empty()
@@ -190,7 +194,7 @@ pub fn is_identifier(value: &str) -> bool {
 }
 
 /// `^[0-9]+(\.[0-9]+)?[eE]\+[0-9]+$`: what Excel makes of a long numeric ID.
-pub fn looks_like_scientific_notation(value: &str) -> bool {
+fn looks_like_scientific_notation(value: &str) -> bool {
     let bytes = value.as_bytes();
     let digits = |start: usize| {
         bytes[start..]
@@ -366,7 +370,7 @@ pub fn cast_grade(value: &str) -> Option<&'static str> {
         .copied()
 }
 
-pub fn cast_boolean(value: &str) -> Option<bool> {
+pub(crate) fn cast_boolean(value: &str) -> Option<bool> {
     BOOLEAN_WORDS
         .iter()
         .find(|(word, _)| word.eq_ignore_ascii_case(value))

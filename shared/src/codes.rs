@@ -11,11 +11,14 @@ use crate::dictionary::{either, fill_template, list, ACTIONS, LIMITS, ROLES};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The row (or file) is held back.
     Error,
+    /// Reported; the row is kept.
     Warning,
 }
 
 impl Severity {
+    /// `error` or `warning`, as in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -28,19 +31,28 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
+    /// The file as a whole (encoding, syntax, emptiness).
     File,
+    /// The header row.
     Header,
+    /// One row, its cells and the rules between them.
     Row,
+    /// Rows of one file together, or the two files.
     AcrossRows,
+    /// The server, against the district's stored roster.
     StoredData,
 }
 
 /// Everything the product says about one code.
 #[derive(Debug, Clone, Copy)]
 pub struct CodeInfo {
+    /// The stable kebab-case code.
     pub code: &'static str,
+    /// Whether it is an error or a warning: every finding of the code has it.
     pub severity: Severity,
+    /// The pass that raises it.
     pub scope: Scope,
+    /// A short title, for people.
     pub title: &'static str,
     /// Message template; `{column}` and `{detail}` are filled from the
     /// finding, `{max}`, `{values}` and `{list}` from `max` and `values`
@@ -59,7 +71,7 @@ impl CodeInfo {
     /// One of this code's templates (`message`, `how_to_fix`) with
     /// `{column}` and `{detail}` filled as given, and `{max}`, `{values}`
     /// and `{list}` from the code's data.
-    pub fn render(&self, template: &str, column: &str, detail: &str) -> String {
+    pub(crate) fn render(&self, template: &str, column: &str, detail: &str) -> String {
         fill_template(template, |name| match name {
             "column" => Some(column.into()),
             "detail" => Some(detail.into()),
@@ -82,13 +94,14 @@ macro_rules! issue_codes {
         /// Stable identifiers of everything the validator can report.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum IssueCode {
-            $( #[serde(rename = $code)] $variant, )*
+            $( #[doc = $title] #[serde(rename = $code)] $variant, )*
         }
 
         impl IssueCode {
             /// Every code, in the order of the table.
             pub const ALL: &'static [IssueCode] = &[ $( IssueCode::$variant, )* ];
 
+            /// The code's row of the table.
             pub fn info(self) -> &'static CodeInfo {
                 match self {
                     $( IssueCode::$variant => &CodeInfo {
@@ -319,11 +332,12 @@ issue_codes! {
 }
 
 impl IssueCode {
+    /// The kebab-case code, as in reports.
     pub fn as_str(self) -> &'static str {
         self.info().code
     }
 
-    pub fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         self.info().severity
     }
 
@@ -332,11 +346,6 @@ impl IssueCode {
     pub fn message(self, column: &str, detail: &str) -> String {
         let info = self.info();
         info.render(info.message, column, detail)
-    }
-
-    /// Looks a code up by its kebab-case name.
-    pub fn parse(code: &str) -> Option<IssueCode> {
-        IssueCode::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 }
 
@@ -350,6 +359,11 @@ impl std::fmt::Display for IssueCode {
 mod tests {
     use super::*;
 
+    /// A code by its kebab-case name.
+    fn parse(code: &str) -> Option<IssueCode> {
+        IssueCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+
     #[test]
     fn codes_are_unique_kebab_case_and_round_trip() {
         let mut seen = std::collections::HashSet::new();
@@ -361,11 +375,11 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{name} is not kebab-case"
             );
-            assert_eq!(IssueCode::parse(name), Some(code));
+            assert_eq!(parse(name), Some(code));
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{name}\""));
         }
-        assert_eq!(IssueCode::parse("no-such-code"), None);
+        assert_eq!(parse("no-such-code"), None);
     }
 
     /// Every placeholder of a template is one the code fills, and the

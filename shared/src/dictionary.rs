@@ -44,13 +44,16 @@ pub const LIMITS: Limits = Limits {
 /// The two files of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum FileKind {
+    /// `users.csv`: one row per user per class.
     #[serde(rename = "users.csv")]
     Users,
+    /// `demographics.csv`: one row per student.
     #[serde(rename = "demographics.csv")]
     Demographics,
 }
 
 impl FileKind {
+    /// `users.csv` or `demographics.csv`.
     pub fn file_name(self) -> &'static str {
         match self {
             FileKind::Users => "users.csv",
@@ -66,7 +69,7 @@ impl FileKind {
         }
     }
 
-    pub fn columns(self) -> &'static [ColumnSpec] {
+    pub(crate) fn columns(self) -> &'static [ColumnSpec] {
         match self {
             FileKind::Users => USERS_COLUMNS,
             FileKind::Demographics => DEMOGRAPHICS_COLUMNS,
@@ -74,7 +77,7 @@ impl FileKind {
     }
 
     /// The column spec for a header name, exactly as written.
-    pub fn column(self, name: &str) -> Option<&'static ColumnSpec> {
+    pub(crate) fn column(self, name: &str) -> Option<&'static ColumnSpec> {
         self.columns().iter().find(|c| c.name == name)
     }
 }
@@ -82,7 +85,7 @@ impl FileKind {
 /// Whether a header must be present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Presence {
+pub(crate) enum Presence {
     Required,
     Optional,
     /// Part of the class group: all of classId, className, classGrade must be
@@ -93,29 +96,39 @@ pub enum Presence {
 /// What a cell holds; each kind has one cast-and-normalize rule in `cells`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
+    /// The `action` column's words (`dictionary::ACTIONS`).
     Action,
+    /// An identifier: `LIMITS.identifier_chars` characters of `A-Z a-z 0-9 - _ .` at most.
     Identifier,
+    /// A role (`records::Role`).
     Role,
     /// A person's name: 1-100 characters, no control characters, no formula prefix.
     Name,
+    /// An email address (HTML's `<input type=email>`), at most `LIMITS.email_chars`.
     Email,
+    /// A grade code, or one of its aliases.
     Grade,
     /// Free text up to `max` characters.
     Text {
         /// The most characters.
         max: usize,
     },
+    /// TRUE or FALSE, or another spelling of them.
     Boolean,
+    /// A calendar day, `YYYY-MM-DD` or `M/D/YYYY`.
     Date,
+    /// A value of `sex`, or one of its aliases.
     Sex,
+    /// A value of `freeReducedLunch`.
     FreeReducedLunch,
+    /// An ISO 639 language code.
     Language,
 }
 
 impl ValueKind {
     /// The most characters a value of this kind has, if the contract
     /// limits it (`LIMITS`).
-    pub fn max_chars(self) -> Option<usize> {
+    pub(crate) fn max_chars(self) -> Option<usize> {
         match self {
             ValueKind::Identifier => Some(LIMITS.identifier_chars),
             ValueKind::Name => Some(LIMITS.name_chars),
@@ -127,7 +140,7 @@ impl ValueKind {
 
     /// The canonical words of a kind that is a list of words (roles,
     /// actions, free or reduced lunch); empty for the others.
-    pub fn words(self) -> &'static [&'static str] {
+    pub(crate) fn words(self) -> &'static [&'static str] {
         match self {
             ValueKind::Role => ROLES,
             ValueKind::Action => ACTIONS,
@@ -139,7 +152,7 @@ impl ValueKind {
 
 /// Every column of both files, so code can name a column without strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Field {
+pub(crate) enum Field {
     Action,
     SchoolId,
     UserId,
@@ -176,19 +189,19 @@ pub enum Field {
 }
 
 /// Number of `Field`s (`HomeLanguage` is the last variant).
-pub const FIELD_COUNT: usize = Field::HomeLanguage as usize + 1;
+pub(crate) const FIELD_COUNT: usize = Field::HomeLanguage as usize + 1;
 
 /// One column of a file.
 #[derive(Debug, Clone, Copy)]
-pub struct ColumnSpec {
-    pub field: Field,
+pub(crate) struct ColumnSpec {
+    pub(crate) field: Field,
     /// The exact, case-sensitive header.
-    pub name: &'static str,
-    pub presence: Presence,
+    pub(crate) name: &'static str,
+    pub(crate) presence: Presence,
     /// Whether a row must have a value (beyond the conditional rules that
     /// `users` applies: grade for students, class columns with a classId).
-    pub value_required: bool,
-    pub kind: ValueKind,
+    pub(crate) value_required: bool,
+    pub(crate) kind: ValueKind,
     /// The accepted values, for people, as a template: `{max}` is the
     /// kind's `max_chars`, `{list}` its `words` (`values` fills them in).
     pub values_template: &'static str,
@@ -199,7 +212,7 @@ pub struct ColumnSpec {
 impl ColumnSpec {
     /// The accepted values, for people: `values_template` with the kind's
     /// limit and words filled in.
-    pub fn values(&self) -> String {
+    pub(crate) fn values(&self) -> String {
         let kind = self.kind;
         fill_template(self.values_template, |name| match name {
             "max" => kind.max_chars().map(|max| max.to_string().into()),
@@ -289,7 +302,7 @@ const CLASS_TEXT: ValueKind = ValueKind::Text {
 };
 const BOOLEAN_VALUES: &str = "TRUE or FALSE (also Y/N, yes/no, 1/0); blank clears";
 
-pub const USERS_COLUMNS: &[ColumnSpec] = &[
+pub(crate) const USERS_COLUMNS: &[ColumnSpec] = &[
     column(Field::Action, "action", Optional, false, ValueKind::Action,
         "blank, {list}",
         "Blank creates or updates the row's user, class and enrollment. REMOVE-ENROLLMENT ends this user's enrollment in the class; REMOVE-CLASS deactivates the class and ends all its enrollments; DEACTIVATE-USER deactivates the user and ends their enrollments. Removals are soft and undone by a later plain row.",
@@ -345,7 +358,7 @@ pub const USERS_COLUMNS: &[ColumnSpec] = &[
         ""),
 ];
 
-pub const DEMOGRAPHICS_COLUMNS: &[ColumnSpec] = &[
+pub(crate) const DEMOGRAPHICS_COLUMNS: &[ColumnSpec] = &[
     column(
         Field::UserId,
         "userId",
@@ -530,7 +543,7 @@ pub const DEMOGRAPHICS_COLUMNS: &[ColumnSpec] = &[
 
 /// The class group of users.csv: if any of these headers is present, the
 /// conditional ones must all be.
-pub const CLASS_GROUP: &[Field] = &[
+pub(crate) const CLASS_GROUP: &[Field] = &[
     Field::ClassId,
     Field::ClassName,
     Field::ClassGrade,
@@ -545,7 +558,7 @@ pub const GRADES: &[&str] = &[
 ];
 
 /// Accepted spellings that map to a canonical grade.
-pub const GRADE_ALIASES: &[(&str, &str)] = &[
+pub(crate) const GRADE_ALIASES: &[(&str, &str)] = &[
     ("K", "KG"),
     ("1", "01"),
     ("2", "02"),
@@ -559,7 +572,7 @@ pub const GRADE_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Spellings of a yes/no value: (accepted word, canonical value).
-pub const BOOLEAN_WORDS: &[(&str, bool)] = &[
+pub(crate) const BOOLEAN_WORDS: &[(&str, bool)] = &[
     ("TRUE", true),
     ("FALSE", false),
     ("Y", true),
@@ -571,7 +584,7 @@ pub const BOOLEAN_WORDS: &[(&str, bool)] = &[
 ];
 
 /// Values of `sex` and their aliases, canonical value first.
-pub const SEX_VALUES: &[(&str, &str)] = &[
+pub(crate) const SEX_VALUES: &[(&str, &str)] = &[
     ("male", "male"),
     ("female", "female"),
     ("other", "other"),
@@ -581,10 +594,10 @@ pub const SEX_VALUES: &[(&str, &str)] = &[
     ("X", "other"),
 ];
 
-pub const FREE_REDUCED_LUNCH_VALUES: &[&str] = &["free", "reduced", "paid", "other"];
+pub(crate) const FREE_REDUCED_LUNCH_VALUES: &[&str] = &["free", "reduced", "paid", "other"];
 
 /// ISO 639-1 two-letter language codes.
-pub const ISO_639_1: &[&str] = &[
+pub(crate) const ISO_639_1: &[&str] = &[
     "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh",
     "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da",
     "de", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr",
@@ -601,11 +614,11 @@ pub const ISO_639_1: &[&str] = &[
 
 /// Roles of users.csv: the words of `records::Role`, in the order of its
 /// variants.
-pub const ROLES: &[&str] = &["student", "teacher", "administrator"];
+pub(crate) const ROLES: &[&str] = &["student", "teacher", "administrator"];
 
 /// Values of the `action` column (blank is the default: create or
 /// update): the words of `records::Action`, in the order of its variants.
-pub const ACTIONS: &[&str] = &["REMOVE-ENROLLMENT", "REMOVE-CLASS", "DEACTIVATE-USER"];
+pub(crate) const ACTIONS: &[&str] = &["REMOVE-ENROLLMENT", "REMOVE-CLASS", "DEACTIVATE-USER"];
 
 #[cfg(test)]
 mod tests {

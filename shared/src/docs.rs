@@ -13,6 +13,7 @@ use crate::dictionary::{
 /// Where each generated file lives, relative to the repository root.
 pub const DATA_DICTIONARY_PATH: &str = "public/data-dictionary.md";
 
+/// Where a file's CSV template lives, relative to the repository root.
 pub fn template_path(file: FileKind) -> String {
     format!("public/templates/{}", file.file_name())
 }

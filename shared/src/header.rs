@@ -18,23 +18,20 @@ impl Layout {
     pub fn position(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| c.field == field)
     }
-
-    pub fn has(&self, field: Field) -> bool {
-        self.position(field).is_some()
-    }
 }
 
 /// What the header said: the layout, or the reasons the file is refused.
 #[derive(Debug, Clone)]
 pub struct HeaderVerdict {
-    pub row: u64,
     /// The header cells as written (trimmed).
-    pub names: Vec<String>,
-    pub layout: Option<Layout>,
+    pub(crate) names: Vec<String>,
+    pub(crate) layout: Option<Layout>,
+    /// Every header problem; none when the header is accepted.
     pub findings: Vec<Finding>,
 }
 
 impl HeaderVerdict {
+    /// The file's rows are read (the header has no problem).
     pub fn accepted(&self) -> bool {
         self.layout.is_some()
     }
@@ -48,7 +45,6 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
         .map(|f| f.trim().trim_start_matches('\u{FEFF}').trim().to_string())
         .collect();
     let mut verdict = HeaderVerdict {
-        row: record.row,
         names,
         layout: None,
         findings: Vec::new(),

@@ -36,10 +36,6 @@ impl<'a> Record<'a> {
         self.spans.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
     /// The raw (untrimmed) text of field `index`.
     #[inline]
     pub fn field(&self, index: usize) -> &'a str {
@@ -152,11 +148,6 @@ impl RecordReader {
     /// Bytes fed so far.
     pub fn bytes_read(&self) -> u64 {
         self.bytes
-    }
-
-    /// Records completed so far (blank lines included).
-    pub fn records_read(&self) -> u64 {
-        self.records
     }
 
     /// Feeds a chunk; `on_record` is called for each record it completes.
