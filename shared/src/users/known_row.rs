@@ -10,21 +10,19 @@ use crate::dictionary::Field;
 use crate::reader::Record;
 
 impl UsersPass {
-    /// The row, when it only repeats what is known: its school, user and
-    /// class are known, and each of its cells is exactly (untrimmed) the
-    /// canonical value already accepted for its column
-    /// (`KnownEntities::value`), or blank where there is none, and the user's
-    /// and the class's values read as they are written
-    /// (`reads_as_written`: `'=x` reads as `=x`, not as a known `'=x`;
-    /// identifiers, roles and grades always do); the action
-    /// is blank and isPrimaryTeacher blank, TRUE or FALSE. The full path
-    /// would take every such cell as the known value (`RowCaster::is_known`)
-    /// and find every value equal to the user's and the class's, so the
-    /// casting and the comparing in `aggregate` are skipped. The rules
-    /// within the row (`row_rules::check`) run on the same facts as on the
-    /// full path. `None` for any other row, and for a row that a rule would
-    /// raise anything on: it takes the full path, where every finding is
-    /// made. Cells are compared as bytes (no `str` slicing).
+    /// The row, when it only repeats what is known, as almost every row of
+    /// a users.csv does: its school, user and class are known, their values
+    /// read as they are written (`UserText::reads_as_written`: a known `'=x`
+    /// does not, as a cell `'=x` reads as `=x`), and each cell is exactly
+    /// (untrimmed) the value already accepted for its column
+    /// (`KnownEntities::value`), blank where there is none; the action is
+    /// blank, isPrimaryTeacher blank, TRUE or FALSE. The full path would take
+    /// each such cell as the known value (`RowCaster::is_known`) and find the
+    /// row's values equal to the user's and the class's, so the casting and
+    /// the comparing (`aggregate`) are skipped; the rules within the row run
+    /// on the same facts (`row_rules::check`). `None` for any other row, and
+    /// for one that a rule would raise anything on: it takes the full path,
+    /// where every finding is made. Cells are compared as bytes.
     pub(super) fn known_row(&mut self, record: &Record<'_>) -> Option<CleanRow> {
         let [school_id, user_id, class_id] =
             [Field::SchoolId, Field::UserId, Field::ClassId].map(|field| {

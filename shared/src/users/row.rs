@@ -20,7 +20,7 @@ use crate::report::Finding;
 pub(super) struct Positions {
     pub(super) columns: Vec<(Field, usize, &'static ColumnSpec)>,
     /// Indexed by `Field as usize`: looked up several times a row.
-    pub(super) by_field: Vec<Option<(usize, &'static ColumnSpec)>>,
+    by_field: Vec<Option<(usize, &'static ColumnSpec)>>,
     /// `field_bit`s of the columns a row must have a value in.
     pub(super) required: u32,
     /// `field_bit`s of the file's columns.
@@ -82,7 +82,7 @@ pub(super) struct Row<'a> {
 }
 
 /// Fields of users.csv (the first `Field`s) have a bit in a `u32` mask.
-pub(super) const USERS_FIELD_COUNT: usize = Field::IsPrimaryTeacher as usize + 1;
+const USERS_FIELD_COUNT: usize = Field::IsPrimaryTeacher as usize + 1;
 const _: () = assert!(USERS_FIELD_COUNT <= 32);
 
 pub(super) fn field_bit(field: Field) -> u32 {
@@ -91,7 +91,7 @@ pub(super) fn field_bit(field: Field) -> u32 {
 
 /// The trimmed cells of one row, by field: each cell is sliced once.
 pub(super) struct RowCells<'r> {
-    pub(super) by_field: [Option<(usize, &'r str)>; USERS_FIELD_COUNT],
+    by_field: [Option<(usize, &'r str)>; USERS_FIELD_COUNT],
     /// `field_bit`s of the columns whose cell is blank.
     pub(super) blank: u32,
 }
