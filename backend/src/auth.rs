@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::Json;
 use blake2::{Blake2b512, Digest};
 use serde::{Deserialize, Serialize};
-use shared::cells::MAX_EMAIL_LEN;
+use shared::dictionary::LIMITS;
 use sqlx::{AnyPool, Row};
 
 use crate::access::{Access, Caller, Credential};
@@ -182,10 +182,13 @@ async fn sign_in(
     Json(request): Json<SignIn>,
 ) -> ApiResult<Response> {
     let email = request.email.trim().to_lowercase();
-    if email.chars().count() > MAX_EMAIL_LEN {
+    if email.chars().count() > LIMITS.email_chars {
         return Err(ApiError::bad_request(
             "invalid-email",
-            format!("An email address has at most {MAX_EMAIL_LEN} characters."),
+            format!(
+                "An email address has at most {} characters.",
+                LIMITS.email_chars
+            ),
         ));
     }
     if request.password.len() > MAX_PASSWORD_BYTES {

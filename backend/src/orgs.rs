@@ -7,7 +7,8 @@ use axum::routing::{get, post, put};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::cells::{cast_grade, is_identifier};
-use shared::dictionary::GRADES;
+use shared::dictionary::{GRADES, LIMITS};
+use shared::IssueCode;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -16,8 +17,6 @@ use crate::db::{now, roster_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::input::bounded_text;
 use crate::server::{ApiRoute, AppState};
-
-const MAX_NAME_CHARS: usize = 200;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -126,7 +125,7 @@ fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
     let name = bounded_text(
         &input.name,
         "A school's name",
-        MAX_NAME_CHARS,
+        LIMITS.school_name_chars,
         "invalid-name",
     )?;
     let school_id = input
@@ -136,8 +135,8 @@ fn validated(input: SchoolInput) -> ApiResult<SchoolInput> {
     if let Some(id) = &school_id {
         if !is_identifier(id) {
             return Err(ApiError::bad_request(
-                "invalid-id",
-                "A school ID must be 1 to 64 characters of A-Z, a-z, 0-9, '-', '_' or '.'.",
+                IssueCode::InvalidId.as_str(),
+                IssueCode::InvalidId.message("A school ID", ""),
             ));
         }
     }

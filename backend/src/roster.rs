@@ -19,6 +19,7 @@ use shared::export::{demographics_csv, users_csv};
 use shared::records::{
     ClassRecord, DemographicsRecord, EnrollmentRecord, Records, Role, UserRecord,
 };
+use shared::IssueCode;
 use sqlx::{AnyPool, Row};
 
 use crate::access::{Access, Admin};
@@ -44,18 +45,18 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn roles(self) -> &'static [&'static str] {
+    fn roles(self) -> &'static [Role] {
         match self {
-            Scope::All => &["student", "teacher", "administrator"],
-            Scope::Students => &["student"],
-            Scope::Staff => &["teacher", "administrator"],
-            Scope::Teachers => &["teacher"],
-            Scope::Admins => &["administrator"],
+            Scope::All => &Role::ALL,
+            Scope::Students => &[Role::Student],
+            Scope::Staff => &[Role::Teacher, Role::Administrator],
+            Scope::Teachers => &[Role::Teacher],
+            Scope::Admins => &[Role::Administrator],
         }
     }
 
     fn includes(self, role: Role) -> bool {
-        self.roles().contains(&role.as_str())
+        self.roles().contains(&role)
     }
 }
 
@@ -98,7 +99,11 @@ pub struct Page<T> {
 /// SQL for the active users of a district matching the filters; the
 /// parameters are $1 district, $2 school ID (or NULL), $3 search (or NULL).
 fn user_filter(scope: Scope) -> String {
-    let roles: Vec<String> = scope.roles().iter().map(|r| format!("'{r}'")).collect();
+    let roles: Vec<String> = scope
+        .roles()
+        .iter()
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect();
     format!(
         "FROM roster_users u WHERE u.district_id = $1 AND u.active = 1 AND u.role IN ({})
            AND ($2 IS NULL OR EXISTS (SELECT 1 FROM roster_user_schools us JOIN schools s ON s.id = us.school_ref
@@ -261,8 +266,8 @@ async fn list_classes(
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT c.class_id, s.school_id, c.name, c.grade, c.display_name, {} AS students, {} AS teachers
          {filter} ORDER BY s.school_id, c.class_id LIMIT $4 OFFSET $5",
-        count("student"),
-        count("teacher")
+        count(Role::Student.as_str()),
+        count(Role::Teacher.as_str())
     )))
     .bind(admin.district_id)
     .bind(query.school.as_deref())
@@ -313,8 +318,8 @@ async fn edit_user(
         let value = value.trim();
         if value.is_empty() {
             return Err(ApiError::bad_request(
-                "missing-value",
-                format!("{column} is required."),
+                IssueCode::MissingValue.as_str(),
+                IssueCode::MissingValue.message(column, ""),
             ));
         }
         cast(kind, value)
@@ -342,8 +347,8 @@ async fn edit_user(
     .await?;
     if taken.is_some() {
         return Err(ApiError::conflict(
-            "email-in-use",
-            "This email belongs to another user of your district.",
+            IssueCode::EmailInUse.as_str(),
+            IssueCode::EmailInUse.message("userEmail", ""),
         ));
     }
     let mut tx = state.pool.begin().await?;

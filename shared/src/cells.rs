@@ -8,14 +8,17 @@ use std::borrow::Cow;
 use crate::codes::IssueCode;
 use crate::csv_out::strip_formula_guard;
 use crate::dictionary::{
-    ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES, GRADE_ALIASES, ISO_639_1,
-    ROLES, SEX_VALUES,
+    either, FileKind, ValueKind, ACTIONS, BOOLEAN_WORDS, FREE_REDUCED_LUNCH_VALUES, GRADES,
+    GRADE_ALIASES, ISO_639_1, LIMITS, ROLES, SEX_VALUES,
 };
+use crate::report::Finding;
 
 /// Why a value is not of its kind: the code, and a detail for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellProblem {
+    /// The code the value fails with.
     pub code: IssueCode,
+    /// Fills `{detail}` in the code's message.
     pub detail: Option<String>,
 }
 
@@ -30,24 +33,61 @@ impl CellProblem {
             detail: Some(detail.into()),
         }
     }
+
+    /// `invalid-value`, for the kinds without a code of their own.
+    fn invalid_value(detail: impl Into<String>) -> Self {
+        CellProblem::with_detail(IssueCode::InvalidValue, detail)
+    }
+
+    /// The problem as the finding of a file's cell, with the value as
+    /// written: the one place where a cast's problem becomes a finding.
+    pub(crate) fn finding(
+        self,
+        file: FileKind,
+        row: u64,
+        column: &'static str,
+        value: &str,
+    ) -> Finding {
+        let mut finding = Finding::in_cell(self.code, file, row, column, value);
+        finding.detail = self.detail;
+        finding
+    }
 }
 
-pub const MAX_IDENTIFIER_LEN: usize = 64;
-pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_EMAIL_LEN: usize = 254;
+/// `missing-value`: the cell of `column` is blank and must not be;
+/// `detail` says when (`""`: always). The one place it is raised, for both
+/// files' row rules.
+pub(crate) fn missing_value(
+    file: FileKind,
+    row: u64,
+    column: &'static str,
+    detail: &str,
+) -> Finding {
+    Finding::in_cell(IssueCode::MissingValue, file, row, column, "").with_detail(detail)
+}
 
 /// A cell's value as the contract reads it: trimmed, and without the
 /// formula guard the product writes into files for people
 /// (`csv_out::strip_formula_guard`), so a downloaded file uploads unchanged.
 #[inline]
-pub fn cell_value(raw: &str) -> &str {
+pub(crate) fn cell_value(raw: &str) -> &str {
     strip_formula_guard(trim_cell(raw))
+}
+
+/// Whether a cast value, written as a cell as it is, reads as itself
+/// (`cell_value`). Cast values are trimmed, so only a start that reads as
+/// the formula guard (`'`), or a tab or CR, which can be left at the start
+/// once a guard is removed, can read otherwise (a value that starts with
+/// `'` and reads as itself all the same, such as `'abc`, gets `false` too).
+#[inline]
+pub(crate) fn reads_as_itself(value: &[u8]) -> bool {
+    !matches!(value.first(), Some(b'\'' | b'\t' | b'\r'))
 }
 
 /// Trims the whitespace the spec says to ignore around every cell (any
 /// Unicode whitespace; the check is cheap when there is none, as is usual).
 #[inline]
-pub fn trim_cell(raw: &str) -> &str {
+pub(crate) fn trim_cell(raw: &str) -> &str {
     let bytes = raw.as_bytes();
     let printable_ascii = |b: u8| b > b' ' && b < 0x80;
     match (bytes.first(), bytes.last()) {
@@ -102,31 +142,36 @@ pub fn cast(kind: ValueKind, value: &str) -> Result<Cow<'_, str>, CellProblem> {
                 .iter()
                 .find(|(word, _)| word.eq_ignore_ascii_case(value))
                 .map(|(_, canonical)| Cow::Borrowed(*canonical))
-                .ok_or_else(|| {
-                    CellProblem::with_detail(
-                        IssueCode::InvalidValue,
-                        "must be male, female, other or unspecified (M, F, X)",
-                    )
-                })
+                .ok_or_else(|| CellProblem::invalid_value(sex_values()))
         }
         ValueKind::FreeReducedLunch => {
             return canonical_word(value, FREE_REDUCED_LUNCH_VALUES).ok_or_else(|| {
-                CellProblem::with_detail(
-                    IssueCode::InvalidValue,
-                    "must be free, reduced, paid or other",
-                )
+                CellProblem::invalid_value(format!("must be {}", either(FREE_REDUCED_LUNCH_VALUES)))
             })
         }
         ValueKind::Language => {
             return cast_language(value).ok_or_else(|| {
-                CellProblem::with_detail(
-                    IssueCode::InvalidValue,
-                    "must be an ISO 639 language code such as en, es or spa",
-                )
+                CellProblem::invalid_value("must be an ISO 639 language code such as en, es or spa")
             })
         }
     }
     .map_err(CellProblem::new)
+}
+
+/// `must be male, female, other or unspecified (M, F, X)`: the canonical
+/// values of `SEX_VALUES`, then their aliases.
+fn sex_values() -> String {
+    let (canonical, aliases): (Vec<_>, Vec<_>) = SEX_VALUES
+        .iter()
+        .partition(|(word, canonical)| word == canonical);
+    let words = |values: Vec<&(&'static str, &str)>| -> Vec<&'static str> {
+        values.into_iter().map(|(word, _)| *word).collect()
+    };
+    format!(
+        "must be {} ({})",
+        either(&words(canonical)),
+        words(aliases).join(", ")
+    )
 }
 
 /// Case-insensitive match against a list of canonical words.
@@ -137,17 +182,19 @@ fn canonical_word<'a>(value: &str, words: &[&'static str]) -> Option<Cow<'a, str
         .map(|w| Cow::Borrowed(*w))
 }
 
+/// An identifier: 1 to `LIMITS.identifier_chars` characters of
+/// `A-Z a-z 0-9 - _ .` (the server checks school IDs with it too).
 pub fn is_identifier(value: &str) -> bool {
     // Without early exits: vector code for the whole (short) value.
     !value.is_empty()
-        && value.len() <= MAX_IDENTIFIER_LEN
+        && value.len() <= LIMITS.identifier_chars
         && value.bytes().fold(true, |ok, b| {
             ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.'))
         })
 }
 
 /// `^[0-9]+(\.[0-9]+)?[eE]\+[0-9]+$`: what Excel makes of a long numeric ID.
-pub fn looks_like_scientific_notation(value: &str) -> bool {
+fn looks_like_scientific_notation(value: &str) -> bool {
     let bytes = value.as_bytes();
     let digits = |start: usize| {
         bytes[start..]
@@ -186,8 +233,8 @@ fn cast_identifier(value: &str) -> Result<&str, CellProblem> {
 
 fn cast_name(value: &str) -> Result<&str, CellProblem> {
     let problem = |detail: &str| Err(CellProblem::with_detail(IssueCode::InvalidName, detail));
-    if exceeds_chars(value, MAX_NAME_CHARS) {
-        return problem("is longer than 100 characters");
+    if exceeds_chars(value, LIMITS.name_chars) {
+        return problem(&format!("is longer than {} characters", LIMITS.name_chars));
     }
     if has_control(value) {
         return problem("contains a control character");
@@ -218,27 +265,24 @@ fn has_control(value: &str) -> bool {
 
 fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
     if exceeds_chars(value, max) {
-        return Err(CellProblem::with_detail(
-            IssueCode::InvalidValue,
-            format!("is longer than {max} characters"),
-        ));
+        return Err(CellProblem::invalid_value(format!(
+            "is longer than {max} characters"
+        )));
     }
     if has_control(value) {
-        return Err(CellProblem::with_detail(
-            IssueCode::InvalidValue,
-            "contains a control character",
-        ));
+        return Err(CellProblem::invalid_value("contains a control character"));
     }
     Ok(value)
 }
 
-/// The syntax of HTML's `<input type=email>`, at most 254 characters; the
-/// canonical form is lower case.
+/// The syntax of HTML's `<input type=email>`, at most `LIMITS.email_chars`
+/// characters (bytes: a valid address is ASCII); the canonical form is
+/// lower case.
 fn cast_email(value: &str) -> Result<Cow<'_, str>, CellProblem> {
-    if value.len() > MAX_EMAIL_LEN {
+    if value.len() > LIMITS.email_chars {
         return Err(CellProblem::with_detail(
             IssueCode::InvalidEmail,
-            " (longer than 254 characters)",
+            format!(" (longer than {} characters)", LIMITS.email_chars),
         ));
     }
     if !is_html_email(value) {
@@ -326,7 +370,7 @@ pub fn cast_grade(value: &str) -> Option<&'static str> {
         .copied()
 }
 
-pub fn cast_boolean(value: &str) -> Option<bool> {
+pub(crate) fn cast_boolean(value: &str) -> Option<bool> {
     BOOLEAN_WORDS
         .iter()
         .find(|(word, _)| word.eq_ignore_ascii_case(value))
@@ -545,6 +589,46 @@ mod tests {
         }
     }
 
+    /// A cast value that `reads_as_itself` reads as itself, whatever the
+    /// cell it was cast from.
+    #[test]
+    fn values_that_read_as_themselves() {
+        let cells = [
+            "Ann",
+            " Ann ",
+            "'=Ann",
+            "''=Ann",
+            "'''=x",
+            "'abc",
+            "'\t x",
+            "'\u{A0}x",
+            "=x",
+            "José",
+            "\u{A0}é\u{3000}",
+            "'-5",
+            "'",
+            "''",
+            "a@x.org",
+            "''=a@x.org",
+            "05",
+            "'\r\n=x",
+        ];
+        for cell in cells {
+            let value = cell_value(cell);
+            for kind in [K::Text { max: 100 }, K::Name, K::Email, K::Grade] {
+                if let Ok(canonical) = cast(kind, value) {
+                    if reads_as_itself(canonical.as_bytes()) {
+                        assert_eq!(cell_value(&canonical), canonical, "{kind:?} {cell:?}");
+                    }
+                }
+            }
+            if reads_as_itself(value.as_bytes()) {
+                assert_eq!(cell_value(value), value, "{cell:?}");
+            }
+        }
+        assert!(!reads_as_itself(b"'=x") && !reads_as_itself(b"\tx"));
+    }
+
     #[test]
     fn control_characters() {
         for ch in (0..=0x3000).filter_map(char::from_u32) {
@@ -556,6 +640,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The details of the messages name the dictionary's values and limits.
+    #[test]
+    fn details_come_from_the_dictionary() {
+        let detail = |kind: ValueKind, value: &str| cast(kind, value).unwrap_err().detail;
+        assert_eq!(
+            detail(K::Sex, "q").as_deref(),
+            Some("must be male, female, other or unspecified (M, F, X)")
+        );
+        assert_eq!(
+            detail(K::FreeReducedLunch, "none").as_deref(),
+            Some("must be free, reduced, paid or other")
+        );
+        assert_eq!(
+            detail(K::Name, &"a".repeat(101)).as_deref(),
+            Some("is longer than 100 characters")
+        );
+        let email = format!("{}@x.org", "a".repeat(250));
+        assert_eq!(
+            detail(K::Email, &email).as_deref(),
+            Some(" (longer than 254 characters)")
+        );
     }
 
     #[test]

@@ -4,16 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dictionary::{either, fill_template, list, ACTIONS, LIMITS, ROLES};
+
 /// How bad a finding is. Errors exclude the row (header and file errors
 /// exclude the file); warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The row (or file) is held back.
     Error,
+    /// Reported; the row is kept.
     Warning,
 }
 
 impl Severity {
+    /// `error` or `warning`, as in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -26,38 +31,77 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
+    /// The file as a whole (encoding, syntax, emptiness).
     File,
+    /// The header row.
     Header,
+    /// One row, its cells and the rules between them.
     Row,
+    /// Rows of one file together, or the two files.
     AcrossRows,
+    /// The server, against the district's stored roster.
     StoredData,
 }
 
 /// Everything the product says about one code.
 #[derive(Debug, Clone, Copy)]
 pub struct CodeInfo {
+    /// The stable kebab-case code.
     pub code: &'static str,
+    /// Whether it is an error or a warning: every finding of the code has it.
     pub severity: Severity,
+    /// The pass that raises it.
     pub scope: Scope,
+    /// A short title, for people.
     pub title: &'static str,
-    /// Message template; `{column}` and `{detail}` are filled from the finding.
+    /// Message template; `{column}` and `{detail}` are filled from the
+    /// finding, `{max}`, `{values}` and `{list}` from `max` and `values`
+    /// (see `render`).
     pub message: &'static str,
+    /// How to fix it, a template as `message` is.
     pub how_to_fix: &'static str,
+    /// The limit the code is about (`dictionary::LIMITS`), for `{max}`.
+    pub max: Option<usize>,
+    /// The words the code is about (a value set of the dictionary), for
+    /// `{values}` (`a, b or c`) and `{list}` (`a, b, c`).
+    pub values: &'static [&'static str],
+}
+
+impl CodeInfo {
+    /// One of this code's templates (`message`, `how_to_fix`) with
+    /// `{column}` and `{detail}` filled as given, and `{max}`, `{values}`
+    /// and `{list}` from the code's data.
+    pub(crate) fn render(&self, template: &str, column: &str, detail: &str) -> String {
+        fill_template(template, |name| match name {
+            "column" => Some(column.into()),
+            "detail" => Some(detail.into()),
+            "max" => self.max.map(|max| max.to_string().into()),
+            "values" => Some(either(self.values).into()),
+            "list" => Some(list(self.values).into()),
+            _ => None,
+        })
+    }
 }
 
 macro_rules! issue_codes {
+    (@max) => { None };
+    (@max $max:expr) => { Some($max) };
+    (@values) => { &[] };
+    (@values $values:expr) => { $values };
     ($( $variant:ident = $code:literal, $severity:ident, $scope:ident,
-        title: $title:literal, message: $message:literal, fix: $fix:literal; )*) => {
+        title: $title:literal, message: $message:literal, fix: $fix:literal
+        $(, max: $max:expr)? $(, values: $values:expr)?; )*) => {
         /// Stable identifiers of everything the validator can report.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum IssueCode {
-            $( #[serde(rename = $code)] $variant, )*
+            $( #[doc = $title] #[serde(rename = $code)] $variant, )*
         }
 
         impl IssueCode {
             /// Every code, in the order of the table.
             pub const ALL: &'static [IssueCode] = &[ $( IssueCode::$variant, )* ];
 
+            /// The code's row of the table.
             pub fn info(self) -> &'static CodeInfo {
                 match self {
                     $( IssueCode::$variant => &CodeInfo {
@@ -67,6 +111,8 @@ macro_rules! issue_codes {
                         title: $title,
                         message: $message,
                         how_to_fix: $fix,
+                        max: issue_codes!(@max $($max)?),
+                        values: issue_codes!(@values $($values)?),
                     }, )*
                 }
             }
@@ -138,24 +184,28 @@ issue_codes! {
         fix: "Give the row one cell per header; quote values that contain commas or line breaks.";
     InvalidId = "invalid-id", Error, Row,
         title: "Invalid identifier",
-        message: "{column} must be 1 to 64 characters of A-Z, a-z, 0-9, '-', '_' or '.'.",
-        fix: "Use the identifier exactly as your SIS has it, without spaces or other characters.";
+        message: "{column} must be 1 to {max} characters of A-Z, a-z, 0-9, '-', '_' or '.'.",
+        fix: "Use the identifier exactly as your SIS has it, without spaces or other characters.",
+        max: LIMITS.identifier_chars;
     ExcelScientificNotation = "excel-scientific-notation", Error, Row,
         title: "Identifier damaged by a spreadsheet",
         message: "{column} looks like a number that a spreadsheet turned into scientific notation.",
         fix: "Export the file again from your SIS; in a spreadsheet, format the column as Text before pasting or opening.";
     InvalidRole = "invalid-role", Error, Row,
         title: "Invalid role",
-        message: "{column} must be student, teacher or administrator.",
-        fix: "Use one of student, teacher, administrator.";
+        message: "{column} must be {values}.",
+        fix: "Use one of {list}.",
+        values: ROLES;
     InvalidName = "invalid-name", Error, Row,
         title: "Invalid name",
         message: "{column} {detail}.",
-        fix: "Give a name of 1 to 100 characters without control characters that does not start with =, +, - or @.";
+        fix: "Give a name of 1 to {max} characters without control characters that does not start with =, +, - or @.",
+        max: LIMITS.name_chars;
     InvalidEmail = "invalid-email", Error, Row,
         title: "Invalid email",
         message: "{column} is not a valid email address{detail}.",
-        fix: "Give one address like name@school.org, at most 254 characters.";
+        fix: "Give one address like name@school.org, at most {max} characters.",
+        max: LIMITS.email_chars;
     InvalidGrade = "invalid-grade", Error, Row,
         title: "Invalid grade",
         message: "{column} is not a grade code.",
@@ -174,8 +224,9 @@ issue_codes! {
         fix: "Set isPrimaryTeacher only on rows of teachers with a classId; leave it blank or FALSE elsewhere.";
     InvalidAction = "invalid-action", Error, Row,
         title: "Invalid action",
-        message: "{column} must be blank, REMOVE-ENROLLMENT, REMOVE-CLASS or DEACTIVATE-USER.",
-        fix: "Leave action blank to create or update, or use one of the three actions.";
+        message: "{column} must be blank, {values}.",
+        fix: "Leave action blank to create or update, or use one of the three actions.",
+        values: ACTIONS;
     ActionNeedsClass = "action-needs-class", Error, Row,
         title: "Action needs a class",
         message: "The action {detail} needs a classId on the same row.",
@@ -232,8 +283,9 @@ issue_codes! {
         fix: "Set isPrimaryTeacher to TRUE for one teacher of the class only.";
     ClassSize = "class-size", Warning, AcrossRows,
         title: "Large class",
-        message: "The class has {detail} students, more than 80.",
-        fix: "Check that the class is not several sections merged under one classId.";
+        message: "The class has {detail} students, more than {max}.",
+        fix: "Check that the class is not several sections merged under one classId.",
+        max: LIMITS.students_per_class as usize;
     ClassWithoutTeacher = "class-without-teacher", Warning, AcrossRows,
         title: "Class without a teacher",
         message: "The class has no teacher row.",
@@ -280,17 +332,20 @@ issue_codes! {
 }
 
 impl IssueCode {
+    /// The kebab-case code, as in reports.
     pub fn as_str(self) -> &'static str {
         self.info().code
     }
 
-    pub fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         self.info().severity
     }
 
-    /// Looks a code up by its kebab-case name.
-    pub fn parse(code: &str) -> Option<IssueCode> {
-        IssueCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    /// The code's message for a value in `column` (`{detail}` as given):
+    /// for the server's checks of single values, outside a file.
+    pub fn message(self, column: &str, detail: &str) -> String {
+        let info = self.info();
+        info.render(info.message, column, detail)
     }
 }
 
@@ -304,6 +359,11 @@ impl std::fmt::Display for IssueCode {
 mod tests {
     use super::*;
 
+    /// A code by its kebab-case name.
+    fn parse(code: &str) -> Option<IssueCode> {
+        IssueCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+
     #[test]
     fn codes_are_unique_kebab_case_and_round_trip() {
         let mut seen = std::collections::HashSet::new();
@@ -315,11 +375,71 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{name} is not kebab-case"
             );
-            assert_eq!(IssueCode::parse(name), Some(code));
+            assert_eq!(parse(name), Some(code));
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{name}\""));
         }
-        assert_eq!(IssueCode::parse("no-such-code"), None);
+        assert_eq!(parse("no-such-code"), None);
+    }
+
+    /// Every placeholder of a template is one the code fills, and the
+    /// limits and words come from the dictionary.
+    #[test]
+    fn templates_fill_every_placeholder() {
+        for &code in IssueCode::ALL {
+            let info = code.info();
+            let templates = [info.message, info.how_to_fix];
+            for template in templates {
+                let rendered = info.render(template, "col", "det");
+                assert!(!rendered.contains('{'), "{code}: {rendered}");
+            }
+            let uses = |name: &str| templates.iter().any(|t| t.contains(name));
+            assert_eq!(uses("{max}"), info.max.is_some(), "{code}");
+            let needs_values = uses("{values}") || uses("{list}");
+            assert_eq!(needs_values, !info.values.is_empty(), "{code}");
+        }
+        // (code, column, detail, message)
+        let cases = [
+            (
+                IssueCode::InvalidId,
+                "schoolId",
+                "",
+                "schoolId must be 1 to 64 characters of A-Z, a-z, 0-9, '-', '_' or '.'.",
+            ),
+            (
+                IssueCode::InvalidRole,
+                "userRole",
+                "",
+                "userRole must be student, teacher or administrator.",
+            ),
+            (
+                IssueCode::InvalidAction,
+                "action",
+                "",
+                "action must be blank, REMOVE-ENROLLMENT, REMOVE-CLASS or DEACTIVATE-USER.",
+            ),
+            (
+                IssueCode::ClassSize,
+                "classId",
+                "81",
+                "The class has 81 students, more than 80.",
+            ),
+            // What is filled in is not read again.
+            (
+                IssueCode::DuplicateHeader,
+                "{detail}",
+                "x",
+                "The column {detail} appears more than once.",
+            ),
+        ];
+        for (code, column, detail, message) in cases {
+            assert_eq!(code.message(column, detail), message);
+        }
+        let role = IssueCode::InvalidRole.info();
+        assert_eq!(
+            role.render(role.how_to_fix, "", ""),
+            "Use one of student, teacher, administrator."
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Audience {
 }
 
 /// Whether a spreadsheet would run the cell as a formula.
-pub fn starts_like_formula(cell: &str) -> bool {
+fn starts_like_formula(cell: &str) -> bool {
     matches!(
         cell.as_bytes().first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
@@ -42,14 +42,14 @@ pub fn starts_like_formula(cell: &str) -> bool {
 
 /// Whether a value is written with the guard: it starts like a formula
 /// after any `'`s of its own (`=x`, `'=x`, `''-1`).
-pub fn needs_formula_guard(value: &str) -> bool {
+fn needs_formula_guard(value: &str) -> bool {
     starts_like_formula(value.trim_start_matches(GUARD as char))
 }
 
 /// A cell as read, without the guard `write_cell` put before it: one `'`
 /// removed from a cell of `'` followed by a value that `needs_formula_guard`.
 #[inline]
-pub fn strip_formula_guard(cell: &str) -> &str {
+pub(crate) fn strip_formula_guard(cell: &str) -> &str {
     match cell.as_bytes() {
         [GUARD, ..] if needs_formula_guard(&cell[1..]) => &cell[1..],
         _ => cell,
@@ -59,7 +59,7 @@ pub fn strip_formula_guard(cell: &str) -> &str {
 /// Appends one cell, quoted when it needs to be. For a person, a cell that
 /// a spreadsheet would read as a formula is prefixed with `'`; for either
 /// reader, so is a cell that would otherwise read as guarded (`'=x`).
-pub fn write_cell(out: &mut Vec<u8>, cell: &str, audience: Audience) {
+fn write_cell(out: &mut Vec<u8>, cell: &str, audience: Audience) {
     let guard = needs_formula_guard(cell)
         && (audience == Audience::Person || cell.as_bytes().first() == Some(&GUARD));
     let quote = cell

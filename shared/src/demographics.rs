@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::cells::{self, CellProblem};
+use crate::cells;
 use crate::codes::IssueCode;
 use crate::dictionary::{ColumnSpec, Field, FileKind};
 use crate::header::Layout;
@@ -43,12 +43,7 @@ impl DemographicsPass {
             if value.is_empty() {
                 if spec.value_required {
                     has_error = true;
-                    sink.push(
-                        Finding::new(IssueCode::MissingValue, FILE)
-                            .at_row(record.row)
-                            .in_column(spec.name)
-                            .with_detail(""),
-                    );
+                    sink.push(cells::missing_value(FILE, record.row, spec.name, ""));
                 }
                 values.insert(spec.name.to_string(), None);
                 continue;
@@ -57,14 +52,9 @@ impl DemographicsPass {
                 Ok(canonical) => {
                     values.insert(spec.name.to_string(), Some(canonical.into_owned()));
                 }
-                Err(CellProblem { code, detail }) => {
+                Err(problem) => {
                     has_error = true;
-                    let mut finding = Finding::new(code, FILE)
-                        .at_row(record.row)
-                        .in_column(spec.name)
-                        .with_value(value);
-                    finding.detail = detail;
-                    sink.push(finding);
+                    sink.push(problem.finding(FILE, record.row, spec.name, value));
                 }
             }
         }

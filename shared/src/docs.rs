@@ -13,6 +13,7 @@ use crate::dictionary::{
 /// Where each generated file lives, relative to the repository root.
 pub const DATA_DICTIONARY_PATH: &str = "public/data-dictionary.md";
 
+/// Where a file's CSV template lives, relative to the repository root.
 pub fn template_path(file: FileKind) -> String {
     format!("public/templates/{}", file.file_name())
 }
@@ -53,7 +54,7 @@ fn column_table(out: &mut String, file: FileKind) {
             "| `{}` | {} | {} | {} | {} |",
             spec.name,
             presence(spec),
-            escape(spec.values),
+            escape(&spec.values()),
             escape(spec.description),
             example
         );
@@ -167,12 +168,7 @@ pub fn data_dictionary_markdown() -> String {
             info.severity.as_str(),
             scope_title(info.scope),
             escape(info.title),
-            escape(
-                &info
-                    .how_to_fix
-                    .replace("{column}", "the column")
-                    .replace("{detail}", "the expected name")
-            )
+            escape(&info.render(info.how_to_fix, "the column", "the expected name"))
         );
     }
     out

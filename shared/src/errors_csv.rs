@@ -10,7 +10,7 @@ use crate::reader::{Record, RecordReader};
 use crate::report::Finding;
 
 /// Columns added after the original ones.
-pub const REPORT_COLUMNS: &[&str] = &[
+const REPORT_COLUMNS: &[&str] = &[
     "rowNumber",
     "severity",
     "column",
@@ -33,6 +33,8 @@ pub struct ErrorsCsvWriter {
 }
 
 impl ErrorsCsvWriter {
+    /// A writer of `file`'s errors report, for the findings of a validation
+    /// (those of other files are left out).
     pub fn new(file: FileKind, findings: &[Finding]) -> Self {
         let mine = findings.iter().filter(|f| f.file == file);
         let file_level: Vec<Finding> = mine.clone().filter(|f| f.row.is_none()).cloned().collect();

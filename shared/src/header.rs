@@ -18,23 +18,20 @@ impl Layout {
     pub fn position(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| c.field == field)
     }
-
-    pub fn has(&self, field: Field) -> bool {
-        self.position(field).is_some()
-    }
 }
 
 /// What the header said: the layout, or the reasons the file is refused.
 #[derive(Debug, Clone)]
 pub struct HeaderVerdict {
-    pub row: u64,
     /// The header cells as written (trimmed).
-    pub names: Vec<String>,
-    pub layout: Option<Layout>,
+    pub(crate) names: Vec<String>,
+    pub(crate) layout: Option<Layout>,
+    /// Every header problem; none when the header is accepted.
     pub findings: Vec<Finding>,
 }
 
 impl HeaderVerdict {
+    /// The file's rows are read (the header has no problem).
     pub fn accepted(&self) -> bool {
         self.layout.is_some()
     }
@@ -48,7 +45,6 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
         .map(|f| f.trim().trim_start_matches('\u{FEFF}').trim().to_string())
         .collect();
     let mut verdict = HeaderVerdict {
-        row: record.row,
         names,
         layout: None,
         findings: Vec::new(),
@@ -72,26 +68,21 @@ pub fn check_header(file: FileKind, record: &Record<'_>) -> HeaderVerdict {
             );
             continue;
         }
-        if let Some(spec) = file.column(name) {
+        // The column, and whether the name is exactly its header.
+        let known = file.column(name).map(|spec| (spec, true)).or_else(|| {
+            file.columns()
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .map(|spec| (spec, false))
+        });
+        if let Some((spec, exact)) = known {
             if named.contains(&spec.name) {
                 verdict
                     .findings
                     .push(finding(IssueCode::DuplicateHeader, name));
-            } else {
+            } else if exact {
                 named.push(spec.name);
                 columns.push(spec);
-            }
-            continue;
-        }
-        if let Some(spec) = file
-            .columns()
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-        {
-            if named.contains(&spec.name) {
-                verdict
-                    .findings
-                    .push(finding(IssueCode::DuplicateHeader, name));
             } else {
                 named.push(spec.name);
                 verdict

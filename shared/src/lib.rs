@@ -2,6 +2,7 @@
 //! `demographics.csv` as data, and the streaming validator that applies it.
 //! Pure: no I/O, no async, no web APIs; it compiles to native code and to
 //! WebAssembly, so the command line, the browser and the server share it.
+#![warn(missing_docs)]
 
 pub mod cells;
 pub mod codes;
@@ -11,8 +12,8 @@ pub mod dictionary;
 pub mod docs;
 pub mod errors_csv;
 pub mod export;
-pub mod header;
-pub mod reader;
+mod header;
+mod reader;
 pub mod records;
 pub mod report;
 pub mod sample;

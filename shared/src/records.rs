@@ -7,83 +7,97 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dictionary::{ACTIONS, ROLES};
+
+/// A user's role (`userRole`); its words are `dictionary::ROLES`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// `student`
     Student,
+    /// `teacher` (staff)
     Teacher,
+    /// `administrator` (staff)
     Administrator,
 }
 
 impl Role {
+    /// Every role, in the order of `dictionary::ROLES`, their words.
+    pub const ALL: [Role; 3] = [Role::Student, Role::Teacher, Role::Administrator];
+
+    /// The role of a canonical word (`dictionary::ROLES`).
     pub fn parse(canonical: &str) -> Option<Role> {
-        match canonical {
-            "student" => Some(Role::Student),
-            "teacher" => Some(Role::Teacher),
-            "administrator" => Some(Role::Administrator),
-            _ => None,
-        }
+        let index = ROLES.iter().position(|word| *word == canonical)?;
+        Role::ALL.get(index).copied()
     }
 
+    /// The role's word in files and in JSON (`dictionary::ROLES`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Student => "student",
-            Role::Teacher => "teacher",
-            Role::Administrator => "administrator",
-        }
+        ROLES[self as usize]
     }
 
-    pub fn is_staff(self) -> bool {
+    /// Teachers and administrators are staff.
+    pub(crate) fn is_staff(self) -> bool {
         self != Role::Student
     }
 }
 
-/// The `action` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
-pub enum Action {
+/// The `action` column (records carry what it does: `deactivate`, `remove`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Action {
+    /// `REMOVE-ENROLLMENT`: end this user's enrollment in the class.
     RemoveEnrollment,
+    /// `REMOVE-CLASS`: deactivate the class and end its enrollments.
     RemoveClass,
+    /// `DEACTIVATE-USER`: deactivate the user and end their enrollments.
     DeactivateUser,
 }
 
 impl Action {
-    pub fn parse(canonical: &str) -> Option<Action> {
-        match canonical {
-            "REMOVE-ENROLLMENT" => Some(Action::RemoveEnrollment),
-            "REMOVE-CLASS" => Some(Action::RemoveClass),
-            "DEACTIVATE-USER" => Some(Action::DeactivateUser),
-            _ => None,
-        }
+    /// Every action, in the order of `dictionary::ACTIONS`, their words.
+    pub(crate) const ALL: [Action; 3] = [
+        Action::RemoveEnrollment,
+        Action::RemoveClass,
+        Action::DeactivateUser,
+    ];
+
+    /// The action of a canonical word (`dictionary::ACTIONS`).
+    pub(crate) fn parse(canonical: &str) -> Option<Action> {
+        let index = ACTIONS.iter().position(|word| *word == canonical)?;
+        Action::ALL.get(index).copied()
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::RemoveEnrollment => "REMOVE-ENROLLMENT",
-            Action::RemoveClass => "REMOVE-CLASS",
-            Action::DeactivateUser => "DEACTIVATE-USER",
-        }
+    /// The action's word in files (`dictionary::ACTIONS`).
+    pub(crate) fn as_str(self) -> &'static str {
+        ACTIONS[self as usize]
     }
 
-    pub fn needs_class(self) -> bool {
+    /// REMOVE-ENROLLMENT and REMOVE-CLASS name a class.
+    pub(crate) fn needs_class(self) -> bool {
         matches!(self, Action::RemoveEnrollment | Action::RemoveClass)
     }
 }
 
+/// A user: the canonical values of its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRecord {
     /// Shared with the user's enrollments (identifiers are cloned, not copied).
     pub user_id: Arc<str>,
+    /// `userRole`
     pub role: Role,
+    /// `userFirstName`
     pub first_name: String,
+    /// `userLastName`
     pub last_name: String,
     /// Lower case.
     pub email: String,
     /// Canonical grade code; always `None` for staff. Borrowed from the
     /// grade table when the validator makes it (no allocation).
     pub grade: Option<Cow<'static, str>>,
+    /// `userDistrictId`, if given.
     pub district_id: Option<String>,
+    /// `userStateId`, if given.
     pub state_id: Option<String>,
     /// The schools the user's rows name, in order of appearance.
     pub school_ids: Vec<String>,
@@ -91,11 +105,15 @@ pub struct UserRecord {
     pub deactivate: bool,
 }
 
+/// A class: the canonical values of its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassRecord {
+    /// `classId` (shared with the class's enrollments).
     pub class_id: Arc<str>,
+    /// `schoolId`
     pub school_id: String,
+    /// `className`
     pub name: String,
     /// Canonical grade code (see `UserRecord::grade`).
     pub grade: Cow<'static, str>,
@@ -105,10 +123,13 @@ pub struct ClassRecord {
     pub remove: bool,
 }
 
+/// A user in a class: one per (userId, classId).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrollmentRecord {
+    /// `userId`
     pub user_id: Arc<str>,
+    /// `classId`
     pub class_id: Arc<str>,
     /// `isPrimaryTeacher` as given; `None` when blank.
     pub primary_teacher: Option<bool>,
@@ -121,6 +142,7 @@ pub struct EnrollmentRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DemographicsRecord {
+    /// `userId`: a student of the accompanying users.csv.
     pub user_id: String,
     /// Header name → canonical value.
     pub values: BTreeMap<String, Option<String>>,
@@ -129,8 +151,34 @@ pub struct DemographicsRecord {
 /// The clean content of an upload.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Records {
+    /// One per userId, in order of their first clean rows.
     pub users: Vec<UserRecord>,
+    /// One per classId, in order of their first clean rows.
     pub classes: Vec<ClassRecord>,
+    /// One per (userId, classId).
     pub enrollments: Vec<EnrollmentRecord>,
+    /// One per student of demographics.csv.
     pub demographics: Vec<DemographicsRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words of the dictionary are the variants', in files and (roles)
+    /// in JSON.
+    #[test]
+    fn roles_and_actions_are_the_dictionary_words() {
+        assert_eq!(Role::ALL.map(Role::as_str), ROLES);
+        assert_eq!(Action::ALL.map(Action::as_str), ACTIONS);
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Role::parse("Student"), None, "canonical words only");
+    }
 }

@@ -8,9 +8,12 @@ use crate::codes::IssueCode;
 use crate::csv_out::{write_row, Audience};
 use crate::dictionary::{FileKind, DEMOGRAPHICS_COLUMNS, USERS_COLUMNS};
 
+/// What sample district to make.
 #[derive(Debug, Clone)]
 pub struct SampleOptions {
+    /// How many students (staff follow from it).
     pub students: usize,
+    /// The same seed gives the same district.
     pub seed: u64,
     /// Share of student rows (and demographics rows) to damage, 0.0..=1.0.
     pub error_rate: f64,
@@ -29,26 +32,41 @@ impl Default for SampleOptions {
 /// One damaged cell and the finding it must produce.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Damage {
+    /// The damaged file.
     pub file: FileKind,
+    /// Its spreadsheet row.
     pub row: u64,
+    /// The finding it must produce.
     pub code: IssueCode,
+    /// The finding's column, if any.
     pub column: Option<&'static str>,
 }
 
+/// A school of the sample district.
 #[derive(Debug, Clone)]
 pub struct SampleSchool {
+    /// Its schoolId (with leading zeros).
     pub school_id: String,
+    /// Its name.
     pub name: String,
+    /// Its lowest grade.
     pub low_grade: &'static str,
+    /// Its highest grade.
     pub high_grade: &'static str,
 }
 
+/// A sample district: its schools and files, and the damage done.
 #[derive(Debug, Clone)]
 pub struct Sample {
+    /// The schools (as the server's organizations would have them).
     pub schools: Vec<SampleSchool>,
+    /// users.csv, written for a person (BOM, formula guard).
     pub users_csv: Vec<u8>,
+    /// demographics.csv, likewise.
     pub demographics_csv: Vec<u8>,
+    /// Rows of users.csv, the header included.
     pub users_rows: u64,
+    /// The damaged cells, each with its finding.
     pub damage: Vec<Damage>,
 }
 

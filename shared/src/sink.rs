@@ -82,11 +82,6 @@ impl Sink {
         (self.errors, self.warnings)
     }
 
-    /// Findings pushed since `start` (for progressive display).
-    pub fn findings_since(&self, start: usize) -> &[Finding] {
-        &self.findings[start.min(self.findings.len())..]
-    }
-
     pub fn count(&self, code: IssueCode) -> u64 {
         self.counts[code_index(code)]
     }

@@ -83,7 +83,15 @@ pub async fn sqlite_database(test: &str) -> TestDb {
 /// Fresh databases for one test: SQLite, and PostgreSQL where available.
 pub async fn databases(test: &str) -> Vec<TestDb> {
     let mut out = vec![sqlite_database(test).await];
+    out.extend(postgres_database(test).await);
+    out
+}
 
+/// A fresh PostgreSQL database when `ROSTERGATE_TEST_POSTGRES` names a
+/// server; without it the run is skipped loudly, except under CI, where a
+/// missing server fails the test.
+pub async fn postgres_database(test: &str) -> Option<TestDb> {
+    sqlx::any::install_default_drivers();
     match std::env::var("ROSTERGATE_TEST_POSTGRES") {
         Ok(server) => {
             let name = unique(test);
@@ -98,22 +106,24 @@ pub async fn databases(test: &str) -> Vec<TestDb> {
             let base = server.rsplit_once('/').map(|(base, _)| base).unwrap();
             let url = format!("{base}/{name}");
             let pool = backend::db::connect(&url).await.unwrap();
-            out.push(TestDb {
+            Some(TestDb {
                 backend: "postgres",
                 url,
                 pool,
                 drop: Some((server, name)),
-            });
+            })
         }
         Err(_) if std::env::var_os("CI").is_some() => {
             panic!("CI must test PostgreSQL: set ROSTERGATE_TEST_POSTGRES (scripts/start-postgres.sh prints it)")
         }
-        Err(_) => eprintln!(
-            "\n!!! SKIPPED the PostgreSQL run of {test}: ROSTERGATE_TEST_POSTGRES is not set \
-             (bash scripts/start-postgres.sh starts a server and prints the URL)\n"
-        ),
+        Err(_) => {
+            eprintln!(
+                "\n!!! SKIPPED the PostgreSQL run of {test}: ROSTERGATE_TEST_POSTGRES is not set \
+                 (bash scripts/start-postgres.sh starts a server and prints the URL)\n"
+            );
+            None
+        }
     }
-    out
 }
 
 pub fn router(pool: &AnyPool) -> Router {

@@ -12,8 +12,8 @@ use frontend::format::count;
 use super::types::{Page, RosterClass, RosterUser, School, UserEdit};
 
 const PAGE_SIZE: i64 = 50;
-/// Classes larger than this are highlighted.
-const LARGE_CLASS: i64 = 80;
+/// Classes larger than this are highlighted (the contract's `class-size`).
+const LARGE_CLASS: i64 = shared::dictionary::LIMITS.students_per_class as i64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -296,7 +296,7 @@ pub fn ClassesPage() -> impl IntoView {
                                 view! {
                                     <tr class:large-class=large>
                                         <td>{c.class_id}</td><td>{c.name}</td><td>{c.school_id}</td><td>{c.grade}</td>
-                                        <td>{count(c.students as u64)}{large.then_some(" (over 80)")}</td>
+                                        <td>{count(c.students as u64)}{large.then(|| format!(" (over {LARGE_CLASS})"))}</td>
                                         <td>{count(c.teachers as u64)}</td>
                                     </tr>
                                 }

@@ -6,26 +6,16 @@
 //! encodings (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252 as a
 //! per-record fallback) and RFC 4180 quoting, and reports where an
 //! unterminated quote began.
+//!
+//! `decode` holds the encodings, `split` the splitting of a plain record
+//! into its fields (with the one `unsafe` block, for SSE2).
 
-/// The encoding a file was read in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Utf8,
-    Utf8Bom,
-    Utf16Le,
-    Utf16Be,
-}
+mod decode;
+mod split;
 
-impl Encoding {
-    pub fn label(self) -> &'static str {
-        match self {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Utf8Bom => "utf-8 (BOM)",
-            Encoding::Utf16Le => "utf-16le",
-            Encoding::Utf16Be => "utf-16be",
-        }
-    }
-}
+pub use self::decode::Encoding;
+use self::decode::{windows_1252_char, Sniff, Utf16Transcoder};
+use self::split::{split_at_commas, split_plain_record};
 
 /// One CSV record, decoded to text.
 #[derive(Debug)]
@@ -44,10 +34,6 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     pub fn len(&self) -> usize {
         self.spans.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
     }
 
     /// The raw (untrimmed) text of field `index`.
@@ -94,104 +80,6 @@ enum State {
     Quoted,
     /// Just read a `"` inside a quoted field: either an escaped quote or the end.
     QuoteInQuoted,
-}
-
-#[derive(Debug)]
-enum Sniff {
-    /// Fewer than three bytes seen: the BOM may still be coming.
-    Pending(Vec<u8>),
-    Known(Encoding),
-}
-
-/// Streaming UTF-16 → UTF-8 transcoder (only for files that start with a UTF-16 BOM).
-#[derive(Debug, Default)]
-struct Utf16Transcoder {
-    big_endian: bool,
-    odd_byte: Option<u8>,
-    high_surrogate: Option<u16>,
-}
-
-impl Utf16Transcoder {
-    fn transcode(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
-        let mut units = Vec::with_capacity(input.len() / 2 + 1);
-        if let Some(first) = self.odd_byte.take() {
-            match input.split_first() {
-                Some((&second, rest)) => {
-                    units.push(self.unit(first, second));
-                    input = rest;
-                }
-                None => {
-                    self.odd_byte = Some(first);
-                    return;
-                }
-            }
-        }
-        let mut pairs = input.chunks_exact(2);
-        for pair in &mut pairs {
-            units.push(self.unit(pair[0], pair[1]));
-        }
-        if let [last] = pairs.remainder() {
-            self.odd_byte = Some(*last);
-        }
-        for unit in units {
-            self.push_unit(unit, out);
-        }
-    }
-
-    fn unit(&self, a: u8, b: u8) -> u16 {
-        if self.big_endian {
-            u16::from_be_bytes([a, b])
-        } else {
-            u16::from_le_bytes([a, b])
-        }
-    }
-
-    fn push_unit(&mut self, unit: u16, out: &mut Vec<u8>) {
-        let ch = match (self.high_surrogate.take(), unit) {
-            (Some(high), 0xDC00..=0xDFFF) => {
-                let code = 0x10000 + (((high as u32) - 0xD800) << 10) + (unit as u32 - 0xDC00);
-                char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
-            }
-            (previous, 0xD800..=0xDBFF) => {
-                if previous.is_some() {
-                    push_char(char::REPLACEMENT_CHARACTER, out);
-                }
-                self.high_surrogate = Some(unit);
-                return;
-            }
-            (previous, _) => {
-                if previous.is_some() {
-                    push_char(char::REPLACEMENT_CHARACTER, out);
-                }
-                char::from_u32(unit as u32).unwrap_or(char::REPLACEMENT_CHARACTER)
-            }
-        };
-        push_char(ch, out);
-    }
-
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.odd_byte.take().is_some() || self.high_surrogate.take().is_some() {
-            push_char(char::REPLACEMENT_CHARACTER, out);
-        }
-    }
-}
-
-fn push_char(ch: char, out: &mut Vec<u8>) {
-    let mut buf = [0; 4];
-    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-}
-
-/// Windows-1252 code points for bytes 0x80..=0x9F (the rest equal Latin-1).
-const WINDOWS_1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
-    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
-];
-
-fn windows_1252_char(byte: u8) -> char {
-    match byte {
-        0x80..=0x9F => WINDOWS_1252_HIGH[(byte - 0x80) as usize],
-        _ => byte as char,
-    }
 }
 
 /// Streaming CSV record reader.
@@ -262,11 +150,6 @@ impl RecordReader {
         self.bytes
     }
 
-    /// Records completed so far (blank lines included).
-    pub fn records_read(&self) -> u64 {
-        self.records
-    }
-
     /// Feeds a chunk; `on_record` is called for each record it completes.
     pub fn feed(&mut self, chunk: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
         self.bytes += chunk.len() as u64;
@@ -318,10 +201,7 @@ impl RecordReader {
         };
         self.sniff = Sniff::Known(encoding);
         if matches!(encoding, Encoding::Utf16Le | Encoding::Utf16Be) {
-            self.utf16 = Some(Utf16Transcoder {
-                big_endian: encoding == Encoding::Utf16Be,
-                ..Default::default()
-            });
+            self.utf16 = Some(Utf16Transcoder::new(encoding == Encoding::Utf16Be));
         }
         self.feed_decoded(&head[bom_len..], on_record);
     }
@@ -532,180 +412,6 @@ enum Line<'a> {
     Copied,
 }
 
-/// Splits a record at the start of `input` into the spans of its fields when
-/// it can be lent from `input` as it is: it ends (with a line break) in
-/// `input`, and its quoted fields hold no escaped quote or line break and are
-/// followed by a comma or the line break. Returns the record's length
-/// without its line break; `None` leaves the record to the state machine
-/// (and `spans` to be cleared).
-fn split_plain_record(input: &[u8], spans: &mut Vec<(usize, usize)>) -> Option<usize> {
-    // One pass, eight bytes at a time, over the bytes that matter: commas,
-    // quotes and line breaks (found together, so the record is read once
-    // rather than once for its line end and again for its commas).
-    let mut field_start = 0;
-    let mut pos = 0;
-    loop {
-        let mut next = None;
-        let (mut specials, width) = match input.get(pos..pos + BLOCK) {
-            Some(block) => (special_block(block), BLOCK),
-            // The last few bytes of the input: one at a time.
-            None => (
-                u64::from(is_special(*input.get(pos)?)) << (BLOCK_BIT - 1),
-                1,
-            ),
-        };
-        while specials != 0 {
-            let at = pos + (specials.trailing_zeros() / BLOCK_BIT) as usize;
-            specials &= specials - 1;
-            match input[at] {
-                b',' => {
-                    spans.push((field_start, at));
-                    field_start = at + 1;
-                }
-                b'"' => {
-                    if at != field_start {
-                        return None; // a quote inside an unquoted field: read as it is
-                    }
-                    let content = at + 1;
-                    let close = content + memchr::memchr2(b'"', b'\n', &input[content..])?;
-                    if input[close] != b'"' {
-                        return None;
-                    }
-                    spans.push((content, close));
-                    match input.get(close + 1)? {
-                        b',' => field_start = close + 2,
-                        b'\n' | b'\r' => return Some(close + 1),
-                        _ => return None,
-                    }
-                    next = Some(field_start);
-                    break;
-                }
-                b'\n' | b'\r' => {
-                    spans.push((field_start, at));
-                    return Some(at);
-                }
-                _ => {} // another control character: an ordinary one
-            }
-        }
-        // After a quoted field, go on right after it; else after the word.
-        pos = next.unwrap_or(pos + width);
-    }
-}
-
-/// Bytes looked at together by `special_block`, and how many bits of its
-/// mask each byte has (the byte's flag is the highest of them).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-const BLOCK: usize = 16;
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-const BLOCK_BIT: u32 = 1;
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-const BLOCK: usize = 8;
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-const BLOCK_BIT: u32 = 8;
-
-/// The `is_special` bytes of a block of `BLOCK` bytes as a mask: bit `i`
-/// for byte `i`. With SSE2 (every x86_64 has it): 16 bytes in a few
-/// instructions.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline]
-fn special_block(block: &[u8]) -> u64 {
-    let word = |at: usize| {
-        i64::from_le_bytes(
-            block
-                .get(at..at + 8)
-                .and_then(|w| w.try_into().ok())
-                .unwrap_or_default(),
-        )
-    };
-    // SAFETY: `special_block_sse2` needs SSE2, which this build enables
-    // (the `cfg` above); it reads no memory (the block is passed as words).
-    unsafe { special_block_sse2(word(8), word(0)) }
-}
-
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "sse2")]
-#[inline]
-fn special_block_sse2(high: i64, low: i64) -> u64 {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-        _mm_set_epi64x,
-    };
-    let bytes = _mm_set_epi64x(high, low);
-    let equal_to = |byte: u8| _mm_cmpeq_epi8(bytes, _mm_set1_epi8(byte as i8));
-    // Unsigned bytes up to 0x0D are those that the minimum leaves alone.
-    let control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x0D)), bytes);
-    let special = _mm_or_si128(_mm_or_si128(equal_to(b','), equal_to(b'"')), control);
-    u64::from(_mm_movemask_epi8(special) as u16)
-}
-
-/// The portable form: eight bytes in a word (SWAR), the high bit of each
-/// byte its flag.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline]
-fn special_block(block: &[u8]) -> u64 {
-    special_bytes(u64::from_le_bytes(block.try_into().unwrap_or_default()))
-}
-
-/// A comma, a quote, or a control character below `\x0E` (line breaks).
-#[inline]
-fn is_special(byte: u8) -> bool {
-    matches!(byte, b',' | b'"') || byte < 0x0E
-}
-
-/// The high bit of every byte of `word` that `is_special`, exactly (no
-/// carries between bytes).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-#[inline]
-fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const LOW_SEVEN: u64 = 0x7F * ONES;
-    const HIGH: u64 = 0x80 * ONES;
-    // High bit set where the byte is zero.
-    let zero = |x: u64| !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
-    // High bit set where the byte is below 0x0E.
-    let below = !(((word & LOW_SEVEN) + (0x80 - 0x0E) * ONES) | word) & HIGH;
-    zero(word ^ (b',' as u64 * ONES)) | zero(word ^ (b'"' as u64 * ONES)) | below
-}
-
-/// Pushes the span of every field that a comma in `bytes[from..]` closes,
-/// the first one starting at `field_start`; returns where the field after the
-/// last comma starts.
-fn split_at_commas(
-    bytes: &[u8],
-    from: usize,
-    mut field_start: usize,
-    spans: &mut Vec<(usize, usize)>,
-) -> usize {
-    // Eight bytes at a time: fields are short, so a search call per comma
-    // would cost more than the comma it finds.
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const LOW_SEVEN: u64 = 0x7F * ONES;
-    const COMMAS: u64 = b',' as u64 * ONES;
-    let mut words = bytes[from..].chunks_exact(8);
-    let mut offset = from;
-    for word in &mut words {
-        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let x = word ^ COMMAS; // zero bytes where the commas are
-                               // The high bit of each zero byte of `x`, exactly (no carries between
-                               // bytes, unlike the shorter `(x - ONES) & !x` test).
-        let mut commas = !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN);
-        while commas != 0 {
-            let comma = offset + (commas.trailing_zeros() / 8) as usize;
-            spans.push((field_start, comma));
-            field_start = comma + 1;
-            commas &= commas - 1;
-        }
-        offset += 8;
-    }
-    for (i, byte) in words.remainder().iter().enumerate() {
-        if *byte == b',' {
-            spans.push((field_start, offset + i));
-            field_start = offset + i + 1;
-        }
-    }
-    field_start
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,36 +446,6 @@ mod tests {
             .into_iter()
             .map(|(_, f, _)| f)
             .collect()
-    }
-
-    /// The mask of `special_block` and (on every target) of the portable
-    /// `special_bytes`: exactly the bytes that `is_special`.
-    #[test]
-    fn special_masks_are_exact() {
-        let expected = |bytes: &[u8], bits: u32| {
-            bytes
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| is_special(**b))
-                .fold(0u64, |mask, (i, _)| {
-                    mask | 1 << (i as u32 * bits + bits - 1)
-                })
-        };
-        for byte in 0..=255u8 {
-            for filler in [b'a', b' ', 0x0E, 0x7F, 0x80, 0xC3, 0xFF] {
-                for at in 0..BLOCK {
-                    let mut block = [filler; BLOCK];
-                    block[at] = byte;
-                    assert_eq!(special_block(&block), expected(&block, BLOCK_BIT));
-                }
-                for at in 0..8 {
-                    let mut word = [filler; 8];
-                    word[at] = byte;
-                    let mask = special_bytes(u64::from_le_bytes(word));
-                    assert_eq!(mask, expected(&word, 8), "{word:?}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -1,0 +1,116 @@
+//! The fast path: a row that only repeats what is known, as almost every
+//! row of a users.csv does, is added without casting its cells.
+
+use super::entities::CleanRow;
+use super::row::{field_bit, KnownEntities};
+use super::row_rules::{self, Probe, RowContext, RowFacts};
+use super::text::same_bytes;
+use super::UsersPass;
+use crate::dictionary::Field;
+use crate::reader::Record;
+
+impl UsersPass {
+    /// The row, when it only repeats what is known, as almost every row of
+    /// a users.csv does: its school, user and class are known, their values
+    /// read as they are written (`UserText::reads_as_written`: a known `'=x`
+    /// does not, as a cell `'=x` reads as `=x`), and each cell is exactly
+    /// (untrimmed) the value already accepted for its column
+    /// (`KnownEntities::value`), blank where there is none; the action is
+    /// blank, isPrimaryTeacher blank, TRUE or FALSE. The full path would take
+    /// each such cell as the known value (`RowCaster::is_known`) and find the
+    /// row's values equal to the user's and the class's, so the casting and
+    /// the comparing (`aggregate`) are skipped; the rules within the row run
+    /// on the same facts (`row_rules::check`). `None` for any other row, and
+    /// for one that a rule would raise anything on: it takes the full path,
+    /// where every finding is made. Cells are compared as bytes.
+    pub(super) fn known_row(&mut self, record: &Record<'_>) -> Option<CleanRow> {
+        let [school_id, user_id, class_id] =
+            [Field::SchoolId, Field::UserId, Field::ClassId].map(|field| {
+                self.positions
+                    .get(field)
+                    .map(|(i, _)| record.field_bytes(i))
+            });
+        let school = self.find_school(school_id?)?;
+        let user = self.find_user(user_id?)?;
+        let class = self.find_class(class_id?)?;
+        let school_id = &*self.entities.schools.values[school as usize];
+        let agg = &self.entities.users[user as usize];
+        let class_agg = &self.entities.classes[class as usize];
+        if !agg.text.reads_as_written || !class_agg.reads_as_written {
+            return None;
+        }
+        let known = KnownEntities {
+            school_id: Some(school_id),
+            user: Some(agg),
+            class: Some(class_agg),
+            text: &self.entities.user_text,
+        };
+        // Columns the file does not have are blank on every row, the rows
+        // that made the entities known included.
+        let mut blank = 0;
+        let mut primary = None;
+        for &(field, position, _) in &self.positions.columns {
+            let cell = record.field_bytes(position);
+            if cell.is_empty() {
+                blank |= field_bit(field);
+            }
+            let repeats = match known.value(field) {
+                Some(Some(value)) => same_bytes(cell, value),
+                Some(None) => cell.is_empty(),
+                // Read here in their canonical words only.
+                None if field == Field::IsPrimaryTeacher => match cell {
+                    b"" => true,
+                    b"TRUE" => {
+                        primary = Some(true);
+                        true
+                    }
+                    b"FALSE" => {
+                        primary = Some(false);
+                        true
+                    }
+                    _ => false,
+                },
+                None => field == Field::Action && cell.is_empty(),
+            };
+            if !repeats {
+                return None;
+            }
+        }
+        // A school is known only from a row without errors, so it passed
+        // the known-schools rule (`registered_school`).
+        debug_assert!(self
+            .known_schools
+            .as_ref()
+            .is_none_or(|known| known.contains(school_id)));
+        let facts = RowFacts {
+            role: Some(agg.role),
+            action: None,
+            primary,
+            blank,
+            new_school_id: None,
+        };
+        let context = RowContext {
+            positions: &self.positions,
+            known_schools: self.known_schools.as_ref(),
+        };
+        let mut probe = Probe {
+            present: self.positions.present,
+            raised: false,
+        };
+        row_rules::check(&facts, &context, &mut probe);
+        if probe.raised {
+            return None;
+        }
+        Some(CleanRow {
+            row: record.row,
+            school,
+            user,
+            role: agg.role,
+            class,
+            action: None,
+            primary,
+            // The values are the user's and the class's.
+            other_values: 0,
+        })
+    }
+}
