@@ -4,41 +4,10 @@ use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use serde::Serialize;
 use sqlx::{AnyPool, Row};
 
 use crate::db::now;
-
-/// What an admin may do. Processing uploads needs both; viewing the roster
-/// and managing schools needs at least one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Permissions {
-    pub system_access: bool,
-    pub enrollment_access: bool,
-}
-
-impl Permissions {
-    pub fn any(self) -> bool {
-        self.system_access || self.enrollment_access
-    }
-
-    pub fn both(self) -> bool {
-        self.system_access && self.enrollment_access
-    }
-}
-
-/// A signed-in admin, as the handlers see them.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AdminAccount {
-    pub id: i64,
-    pub district_id: i64,
-    pub district_name: String,
-    pub email: String,
-    #[serde(flatten)]
-    pub permissions: Permissions,
-}
+pub use shared::api::{AdminAccount, Permissions};
 
 /// Random bytes from the operating system, as lower-case hex.
 pub fn random_hex(bytes: usize) -> String {

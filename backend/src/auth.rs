@@ -22,12 +22,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use blake2::{Blake2b512, Digest};
-use serde::{Deserialize, Serialize};
+use shared::api::{SessionInfo, SignIn};
 use shared::dictionary::LIMITS;
 use sqlx::{AnyPool, Row};
 
 use crate::access::{Access, Caller, Credential};
-use crate::accounts::{load_admin, random_hex, verify_password, AdminAccount};
+use crate::accounts::{load_admin, random_hex, verify_password};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::server::{ApiRoute, AppState};
@@ -102,19 +102,6 @@ async fn forget_attempts(pool: &AnyPool, key: &str) -> ApiResult<()> {
         .execute(pool)
         .await?;
     Ok(())
-}
-
-#[derive(Deserialize)]
-pub struct SignIn {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionInfo {
-    pub admin: AdminAccount,
-    pub csrf_token: String,
 }
 
 fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use shared::api::{ErrorBody, RefusedRecords};
 use shared::report::ReportView;
 
 #[derive(Debug)]
@@ -56,12 +56,6 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: String,
-}
-
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::BadRequest {
@@ -85,22 +79,14 @@ impl ApiError {
     }
 }
 
-/// The 422 body: the records break the contract; nothing is stored.
-#[derive(Serialize)]
-struct Refused {
-    code: &'static str,
-    message: &'static str,
-    report: Box<ReportView>,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
             ApiError::InvalidRecords(report) => {
-                let refused = Refused {
-                    code: "invalid-records",
-                    message: "The records do not pass validation; nothing was stored.",
-                    report,
+                let refused = RefusedRecords {
+                    code: "invalid-records".to_string(),
+                    message: "The records do not pass validation; nothing was stored.".to_string(),
+                    report: *report,
                 };
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(refused)).into_response();
             }
@@ -157,8 +143,8 @@ impl IntoResponse for ApiError {
                 "This upload session has started its one upload already; the host page needs a new session for another upload.".to_string(),
             ),
             ApiError::Busy => {
-                let body = Body {
-                    code: "busy",
+                let body = ErrorBody {
+                    code: "busy".to_string(),
                     message: "The database is busy with another write; try again in a few seconds.".to_string(),
                 };
                 return (
@@ -185,7 +171,11 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(Body { code, message })).into_response()
+        let body = ErrorBody {
+            code: code.to_string(),
+            message,
+        };
+        (status, Json(body)).into_response()
     }
 }
 

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::routing::{get, post, put};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+pub use shared::api::{Activation, BlockingSchool, School, SchoolInput};
 use shared::cells::{cast_grade, is_identifier};
 use shared::dictionary::{GRADES, LIMITS};
 use shared::IssueCode;
@@ -18,53 +18,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::input::bounded_text;
 use crate::server::{ApiRoute, AppState};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct School {
-    pub id: i64,
-    /// The SIS identifier roster files use; `None` until set.
-    pub school_id: Option<String>,
-    pub name: String,
-    pub low_grade: Option<String>,
-    pub high_grade: Option<String>,
-}
-
-impl School {
-    fn from_input(id: i64, input: SchoolInput) -> Self {
-        School {
-            id,
-            school_id: input.school_id,
-            name: input.name,
-            low_grade: input.low_grade,
-            high_grade: input.high_grade,
-        }
+/// The school an input makes, as stored with row id `id`.
+fn school_from_input(id: i64, input: SchoolInput) -> School {
+    School {
+        id,
+        school_id: input.school_id,
+        name: input.name,
+        low_grade: input.low_grade,
+        high_grade: input.high_grade,
     }
-}
-
-/// What an admin sends to add or edit a school.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SchoolInput {
-    pub school_id: Option<String>,
-    pub name: String,
-    pub low_grade: Option<String>,
-    pub high_grade: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct BlockingSchool {
-    pub id: i64,
-    pub name: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Activation {
-    /// Batch upload is open.
-    pub open: bool,
-    pub blocking_schools: Vec<BlockingSchool>,
 }
 
 fn school_of(row: &AnyRow) -> Result<School, sqlx::Error> {
@@ -238,7 +200,7 @@ async fn add(
     let district_id = admin.district_id;
     ensure_unique_id(&state.pool, district_id, input.school_id.as_deref(), -1).await?;
     let id = insert_school(&state.pool, district_id, &input).await?;
-    Ok(Json(School::from_input(id, input)))
+    Ok(Json(school_from_input(id, input)))
 }
 
 async fn edit(
@@ -272,7 +234,7 @@ async fn edit(
         return Err(ApiError::NotFound); // rolled back on drop
     }
     tx.commit().await?;
-    Ok(Json(School::from_input(id, input)))
+    Ok(Json(school_from_input(id, input)))
 }
 
 async fn gate(State(state): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<Activation>> {

@@ -11,7 +11,10 @@ use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use shared::api::{
+    ClassQuery, DownloadQuery, EditedUser, ListQuery, Page, RosterClass, RosterUser, Scope,
+    UserEdit,
+};
 use shared::cells::cast;
 use shared::csv_out::Audience;
 use shared::dictionary::{FileKind, ValueKind};
@@ -29,72 +32,6 @@ use crate::server::{ApiRoute, AppState};
 use crate::uploads::reconcile::{Stored, StoredEnrollment};
 
 const MAX_PAGE_SIZE: i64 = 500;
-
-/// Which users a list or download covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// All students and staff.
-    #[default]
-    All,
-    Students,
-    /// Teachers and administrators.
-    Staff,
-    Teachers,
-    Admins,
-}
-
-impl Scope {
-    fn roles(self) -> &'static [Role] {
-        match self {
-            Scope::All => &Role::ALL,
-            Scope::Students => &[Role::Student],
-            Scope::Staff => &[Role::Teacher, Role::Administrator],
-            Scope::Teachers => &[Role::Teacher],
-            Scope::Admins => &[Role::Administrator],
-        }
-    }
-
-    fn includes(self, role: Role) -> bool {
-        self.roles().contains(&role)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    pub scope: Scope,
-    /// A school ID: only that school's users.
-    pub school: Option<String>,
-    /// Matches names, email and IDs, case-insensitively.
-    pub q: Option<String>,
-    pub page: Option<i64>,
-    #[serde(rename = "pageSize")]
-    pub page_size: Option<i64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RosterUser {
-    pub user_id: String,
-    pub role: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub grade: Option<String>,
-    pub district_id: Option<String>,
-    pub state_id: Option<String>,
-    pub school_ids: Vec<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Page<T> {
-    pub total: i64,
-    pub page: i64,
-    pub page_size: i64,
-    pub items: Vec<T>,
-}
 
 /// SQL for the active users of a district matching the filters; the
 /// parameters are $1 district, $2 school ID (or NULL), $3 search (or NULL).
@@ -194,9 +131,11 @@ async fn list_users(
     let items = rows
         .iter()
         .map(|row| {
+            let role: String = row.try_get("role")?;
             Ok(RosterUser {
                 user_id: row.try_get("user_id")?,
-                role: row.try_get("role")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| anyhow::anyhow!("a stored user with the role {role}"))?,
                 first_name: row.try_get("first_name")?,
                 last_name: row.try_get("last_name")?,
                 email: row.try_get("email")?,
@@ -208,34 +147,13 @@ async fn list_users(
                     .unwrap_or_default(),
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(Page {
         total,
         page,
         page_size,
         items,
     }))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ClassQuery {
-    pub school: Option<String>,
-    pub q: Option<String>,
-    pub page: Option<i64>,
-    #[serde(rename = "pageSize")]
-    pub page_size: Option<i64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RosterClass {
-    pub class_id: String,
-    pub school_id: String,
-    pub name: String,
-    pub grade: String,
-    pub display_name: Option<String>,
-    pub students: i64,
-    pub teachers: i64,
 }
 
 async fn list_classes(
@@ -298,14 +216,6 @@ async fn list_classes(
     }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserEdit {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-}
-
 /// Edits a user's names and email in the portal, with the file's rules; the
 /// next upload that would overwrite the edit is flagged in its preview.
 async fn edit_user(
@@ -313,7 +223,7 @@ async fn edit_user(
     Admin(admin): Admin,
     Path(user_id): Path<String>,
     Json(edit): Json<UserEdit>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<EditedUser>> {
     let check = |kind: ValueKind, column: &'static str, value: &str| -> ApiResult<String> {
         let value = value.trim();
         if value.is_empty() {
@@ -372,20 +282,12 @@ async fn edit_user(
         return Err(ApiError::NotFound); // rolled back on drop
     }
     tx.commit().await?;
-    Ok(Json(
-        serde_json::json!({"userId": user_id, "firstName": first_name, "lastName": last_name, "email": email}),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DownloadQuery {
-    #[serde(default)]
-    pub scope: Scope,
-    pub school: Option<String>,
-    /// `users` (the default) or `demographics`.
-    pub file: Option<String>,
-    /// Only these users (comma-separated userIds), as selected in a list.
-    pub users: Option<String>,
+    Ok(Json(EditedUser {
+        user_id,
+        first_name,
+        last_name,
+        email,
+    }))
 }
 
 /// Keeps only the given users, with their enrollments, the classes of those

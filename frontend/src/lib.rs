@@ -10,6 +10,5 @@ pub mod format;
 pub mod process;
 pub mod protocol;
 pub mod upload_report;
-pub mod upload_types;
 pub mod validator_ui;
 pub mod worker;

@@ -12,8 +12,8 @@ use crate::api::{self, ApiFailure, Target};
 use crate::format::{count, format_bytes, plural};
 use crate::protocol::SendRequest;
 use crate::upload_report::UploadReportView;
-use crate::upload_types::{StagedUpload, UploadReport};
 use crate::validator_ui::{Sending, ValidationSession};
+use shared::api::{StagedCreated, UploadReport};
 
 /// Changes fetched per page of the preview (the server's default page).
 const CHANGES_PAGE: usize = 200;
@@ -97,7 +97,7 @@ pub fn Process(
         processing.set(Processing::Sending);
         spawn_local(async move {
             let body = serde_json::json!({ "fileName": file_name, "mode": mode });
-            let staged = match api::request_to::<StagedUpload>(
+            let staged = match api::request_to::<StagedCreated>(
                 &target,
                 "POST",
                 "/api/uploads/staged",

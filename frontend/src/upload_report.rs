@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::format::count;
 
-use crate::upload_types::{Counts, UploadReport};
+use shared::api::{ChangeKind, Counts, UploadReport};
 
 #[component]
 pub fn CountsTable(counts: Counts, #[prop(into)] caption: String) -> impl IntoView {
@@ -53,13 +53,13 @@ pub fn UploadReportView(
     let removed: Vec<_> = report
         .changes
         .iter()
-        .filter(|c| c.kind == "removed")
+        .filter(|c| c.kind == ChangeKind::Removed)
         .cloned()
         .collect();
     let changed: Vec<_> = report
         .changes
         .iter()
-        .filter(|c| c.kind != "removed")
+        .filter(|c| c.kind != ChangeKind::Removed)
         .cloned()
         .collect();
     let shown = report.changes.len();
@@ -107,8 +107,8 @@ pub fn UploadReportView(
                     <thead><tr><th scope="col">"Record"</th><th scope="col">"Code"</th><th scope="col">"Problem"</th><th scope="col">"How to fix"</th></tr></thead>
                     <tbody>
                         {findings.into_iter().map(|f| view! {
-                            <tr class=format!("severity-{}", f.severity)>
-                                <td>{f.key}</td><td><code>{f.code}</code></td><td>{f.message}</td><td>{f.how_to_fix}</td>
+                            <tr class=format!("severity-{}", f.severity.as_str())>
+                                <td>{f.key}</td><td><code>{f.code.as_str()}</code></td><td>{f.message}</td><td>{f.how_to_fix}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -4,6 +4,7 @@
 //! WebAssembly, so the command line, the browser and the server share it.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cells;
 pub mod codes;
 pub mod csv_out;

@@ -27,7 +27,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::api::{
+    ChangesPage, CommitRequest, ErrorBody, Mode, RefusedRecords, StagedCreated, Standing,
+    Submission, UploadReport,
+};
 use shared::csv_out::Audience;
 use shared::export::{demographics_csv, users_csv};
 use shared::report::FileStats;
@@ -36,18 +41,16 @@ use shared::Options;
 use super::validate::validate_files;
 use super::{PushArgs, EXIT_INVALID, EXIT_USAGE_OR_IO, EXIT_VALID};
 
-/// The part size when the server names none.
-const DEFAULT_PART_BYTES: usize = 8 << 20;
 /// The waits between tries of a request the server could not answer, as
 /// far as `--retry-seconds` goes.
 const RETRY_WAITS_MS: [u64; 8] = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 /// The largest answer read (a report with its page of changes).
 const MAX_ANSWER_BYTES: u64 = 256 << 20;
 
-/// The server's answer: status and JSON body (`Null` when not JSON).
+/// The server's answer: its status and body, read as the API's types.
 struct Answer {
     status: u16,
-    body: Value,
+    text: String,
 }
 
 impl Answer {
@@ -55,12 +58,31 @@ impl Answer {
         (200..300).contains(&self.status)
     }
 
+    /// The body as `T` (a 2xx answer's type).
+    fn read<T: DeserializeOwned>(&self) -> anyhow::Result<T> {
+        serde_json::from_str(&self.text).with_context(|| {
+            format!(
+                "the server's answer is not what push expects: {}",
+                self.text
+            )
+        })
+    }
+
+    /// The `{code, message}` of a refusal (none when the body is not one).
+    fn error(&self) -> Option<ErrorBody> {
+        serde_json::from_str(&self.text).ok()
+    }
+
     /// `{code, message}` of a refusal, for people.
     fn describe(&self) -> String {
-        match (self.body["code"].as_str(), self.body["message"].as_str()) {
-            (Some(code), Some(message)) => format!("{} {code}: {message}", self.status),
-            _ => format!("HTTP {}", self.status),
+        match self.error() {
+            Some(ErrorBody { code, message }) => format!("{} {code}: {message}", self.status),
+            None => format!("HTTP {}", self.status),
         }
+    }
+
+    fn code_is(&self, code: &str) -> bool {
+        self.error().is_some_and(|e| e.code == code)
     }
 }
 
@@ -124,19 +146,16 @@ impl Server {
             .limit(MAX_ANSWER_BYTES)
             .read_to_string()
             .with_context(|| format!("cannot read the server's answer ({what})"))?;
-        Ok(Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        })
+        Ok(Answer { status, text })
     }
 
-    fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
+    fn post_json(&self, path: &str, body: &impl Serialize) -> anyhow::Result<Answer> {
         let response = self
             .agent
             .post(format!("{}{path}", self.base))
             .header("authorization", &self.authorization)
             .content_type("application/json")
-            .send(body.to_string());
+            .send(serde_json::to_string(body)?);
         self.answer(response, path)
     }
 
@@ -219,11 +238,11 @@ fn refused(answer: &Answer, step: &str) -> anyhow::Result<ExitCode> {
         "rostergate push: the server refused the {step}: {}",
         answer.describe()
     );
-    if answer.status == 409 && answer.body["code"] == "safety-hold" {
+    if answer.status == 409 && answer.code_is("safety-hold") {
         eprintln!("rostergate push: run again with --confirm to go ahead.");
     }
-    if answer.body["report"].is_object() {
-        println!("{}", serde_json::to_string_pretty(&answer.body)?);
+    if let Ok(refused) = serde_json::from_str::<RefusedRecords>(&answer.text) {
+        println!("{}", serde_json::to_string_pretty(&refused)?);
     }
     Ok(ExitCode::from(if (400..500).contains(&answer.status) {
         EXIT_INVALID
@@ -244,13 +263,12 @@ fn next_part(server: &Server, staged: &str, file: &str) -> anyhow::Result<Result
     if !standing.ok() {
         return Ok(Err(standing));
     }
-    let next = standing.body[file]["nextPart"].as_u64().with_context(|| {
-        format!(
-            "the server's answer has no {file} nextPart: {}",
-            standing.body
-        )
-    })?;
-    Ok(Ok(next as usize))
+    let standing: Standing = standing.read()?;
+    let received = match file {
+        "users" => standing.users,
+        _ => standing.demographics,
+    };
+    Ok(Ok(received.next_part as usize))
 }
 
 /// Sends `bytes` as parts of `part_bytes`, going on from the server's next
@@ -276,11 +294,11 @@ fn send_file(
                 continue;
             }
             // Refused for what it is (not for its place): final.
-            Ok(answer) if answer.status < 500 && answer.body["code"] != "part-out-of-order" => {
+            Ok(answer) if answer.status < 500 && !answer.code_is("part-out-of-order") => {
                 return Ok(Some(Refusal {
                     answer: Answer {
                         status: answer.status,
-                        body: answer.body.clone(),
+                        text: answer.text.clone(),
                     },
                     step: format!("{file}.csv part {n}"),
                 }));
@@ -363,28 +381,23 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "users.csv".into());
-    let mode = if args.full_sync {
-        "full-sync"
-    } else {
-        "upsert"
+    let submission = Submission {
+        file_name,
+        mode: if args.full_sync {
+            Mode::FullSync
+        } else {
+            Mode::Upsert
+        },
     };
     let created = server.retrying("starting the upload", || {
-        server.post_json(
-            "/api/uploads/staged",
-            &json!({"fileName": file_name, "mode": mode}),
-        )
+        server.post_json("/api/uploads/staged", &submission)
     })?;
     if !created.ok() {
         return refused(&created, "upload");
     }
-    let Some(id) = created.body["id"].as_str().map(String::from) else {
-        bail!("the server's answer has no upload id: {}", created.body);
-    };
-    let server_max = created.body["maxPartBytes"]
-        .as_u64()
-        .map_or(DEFAULT_PART_BYTES, |n| n as usize);
-    let part_bytes = (args.part_bytes as usize).clamp(1, server_max.max(1));
-    let staged = format!("/api/uploads/staged/{id}");
+    let created: StagedCreated = created.read()?;
+    let part_bytes = (args.part_bytes as usize).clamp(1, created.max_part_bytes.max(1));
+    let staged = format!("/api/uploads/staged/{}", created.id);
     let files = [("users", Some(users)), ("demographics", demographics)];
     for (file, bytes) in files.iter().filter_map(|(f, b)| Some((*f, b.as_ref()?))) {
         if let Some(refusal) = send_file(&server, &staged, file, bytes, part_bytes)? {
@@ -394,7 +407,10 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     }
 
     // 3. Preview; commit unless only a preview was asked for.
-    let page = json!({"changesLimit": args.changes});
+    let page = ChangesPage {
+        changes_offset: 0,
+        changes_limit: Some(args.changes),
+    };
     let preview = server.retrying("the preview", || {
         server.post_json(&format!("{staged}/preview"), &page)
     })?;
@@ -406,7 +422,10 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         let _ = server.delete(&staged);
         preview
     } else {
-        let body = json!({"confirm": args.confirm, "changesLimit": args.changes});
+        let body = CommitRequest {
+            confirm: args.confirm,
+            page,
+        };
         // Committing again after a lost answer gets the committed report.
         let committed = server.retrying("the commit", || {
             server.post_json(&format!("{staged}/commit"), &body)
@@ -417,8 +436,9 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         }
         committed
     };
+    let report: UploadReport = report.read()?;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &report.body)?;
+    serde_json::to_writer_pretty(&mut out, &report)?;
     writeln!(out)?;
     Ok(ExitCode::from(EXIT_VALID))
 }

@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use shared::api::{CreatedSession, NewSession};
 
 use super::{normalize_origin, SESSION_PREFIX};
 use crate::access::{Access, Caller};
@@ -20,22 +20,6 @@ use crate::uploads::history::HistoryEntry;
 /// How long a session lives unless the host asks otherwise, and at most.
 const DEFAULT_SESSION_MINUTES: i64 = 15;
 const MAX_SESSION_MINUTES: i64 = 60;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewSession {
-    /// The host page's origin: one of the token's allowed origins.
-    pub origin: String,
-    pub expires_in_minutes: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedSession {
-    /// `rgs_…`: for the page's `<roster-validator session="…">`.
-    pub session: String,
-    pub expires_at: i64,
-}
 
 async fn mint(
     State(state): State<AppState>,

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use shared::api::{CreatedToken, NewToken, TokenStatus, TokenSummary};
 use sqlx::Row;
 
 use super::{normalize_origin, TOKEN_PREFIX};
@@ -21,48 +21,6 @@ pub const MAX_EXPIRES_IN_DAYS: i64 = 365;
 pub const MAX_ORIGINS: usize = 20;
 const MAX_LABEL_CHARS: usize = 100;
 const DAY_SECONDS: i64 = 24 * 60 * 60;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewToken {
-    pub label: String,
-    pub expires_in_days: i64,
-    #[serde(default)]
-    pub allowed_origins: Vec<String>,
-    /// May the token remove: full sync, rows with an action, confirming a
-    /// safety hold (off unless asked for).
-    #[serde(default)]
-    pub allow_removals: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedToken {
-    pub id: i64,
-    /// Shown once: only its hash is stored.
-    pub token: String,
-    pub label: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub allowed_origins: Vec<String>,
-    pub allow_removals: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenSummary {
-    pub id: i64,
-    pub label: String,
-    /// The email of the admin who created it (and whom it acts as).
-    pub created_by: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub revoked_at: Option<i64>,
-    /// `active`, `expired` or `revoked`.
-    pub status: &'static str,
-    pub allowed_origins: Vec<String>,
-    pub allow_removals: bool,
-}
 
 fn checked(request: &NewToken) -> ApiResult<(String, Vec<String>)> {
     let label = bounded_text(
@@ -185,9 +143,9 @@ async fn list_tokens(
             expires_at,
             revoked_at,
             status: match (revoked_at, expires_at <= now) {
-                (Some(_), _) => "revoked",
-                (None, true) => "expired",
-                (None, false) => "active",
+                (Some(_), _) => TokenStatus::Revoked,
+                (None, true) => TokenStatus::Expired,
+                (None, false) => TokenStatus::Active,
             },
             allowed_origins,
             allow_removals: row.try_get::<i64, _>("allow_removals")? != 0,

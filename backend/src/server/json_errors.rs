@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use serde_json::json;
+use shared::api::ErrorBody;
 
 /// `n` bytes for people: "64 MiB", "8 KiB", "300 bytes".
 pub fn describe_bytes(n: usize) -> String {
@@ -82,7 +82,11 @@ pub fn with_json_body(response: Response, body_limit: Option<usize>) -> Response
     parts
         .headers
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = json!({"code": code, "message": message}).to_string();
+    let body = serde_json::to_string(&ErrorBody {
+        code: code.to_string(),
+        message,
+    })
+    .unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
 }
 

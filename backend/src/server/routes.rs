@@ -5,8 +5,8 @@
 use axum::http::Method;
 use axum::routing::{get, MethodRouter};
 use axum::Json;
-use serde::Serialize;
 use serde_json::{json, Value};
+use shared::api::Health;
 
 use super::AppState;
 use crate::access::Access;
@@ -77,16 +77,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
     routes
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    version: &'static str,
-}
-
 async fn health() -> Json<Health> {
     Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
+        status: "ok".to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }
 

@@ -9,7 +9,7 @@ use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+pub use shared::api::{HistoryStatus as Status, UploadSummary};
 use shared::csv_out::{write_row, Audience};
 use sqlx::{Any, Executor, Row};
 
@@ -20,27 +20,6 @@ use crate::accounts::AdminAccount;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::server::{ApiRoute, AppState};
-
-/// What a history entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// The upload was processed.
-    Committed,
-    /// A token or upload session previewed an upload (nothing stored).
-    Previewed,
-    /// A host server minted an upload session with its token.
-    SessionCreated,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Committed => "committed",
-            Status::Previewed => "previewed",
-            Status::SessionCreated => "session-created",
-        }
-    }
-}
 
 /// A row of the history, to write.
 pub struct HistoryEntry<'a> {
@@ -99,10 +78,6 @@ impl<'a> HistoryEntry<'a> {
     pub async fn insert<'c>(self, executor: impl Executor<'c, Database = Any>) -> ApiResult<i64> {
         let empty = BTreeMap::new();
         let per_school = self.per_school.unwrap_or(&empty);
-        let mode = serde_json::to_value(self.mode)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
         let row = sqlx::query(
             "INSERT INTO uploads (district_id, admin_id, file_name, mode, status, created_at, counts_json, findings_json, credential, embed_token_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -110,7 +85,7 @@ impl<'a> HistoryEntry<'a> {
         .bind(self.district_id)
         .bind(self.admin_id)
         .bind(self.file_name)
-        .bind(mode)
+        .bind(self.mode.as_str())
         .bind(self.status.as_str())
         .bind(now())
         .bind(serde_json::to_string(&(&self.counts, per_school)).map_err(anyhow::Error::from)?)
@@ -123,25 +98,6 @@ impl<'a> HistoryEntry<'a> {
     }
 }
 
-/// One entry of the history.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UploadSummary {
-    pub id: i64,
-    pub admin_email: String,
-    pub file_name: String,
-    pub mode: String,
-    /// `committed`, `previewed` or `session-created`.
-    pub status: String,
-    pub created_at: i64,
-    /// The embed token or upload session that did it (its token's label);
-    /// none for an admin's own session.
-    pub credential: Option<String>,
-    pub counts: Counts,
-    pub per_school: BTreeMap<String, Counts>,
-    pub findings: Vec<ServerFinding>,
-}
-
 fn summary_of(row: &sqlx::any::AnyRow) -> ApiResult<UploadSummary> {
     let counts_json: String = row.try_get("counts_json")?;
     let findings_json: String = row.try_get("findings_json")?;
@@ -151,14 +107,22 @@ fn summary_of(row: &sqlx::any::AnyRow) -> ApiResult<UploadSummary> {
         id: row.try_get("id")?,
         admin_email: row.try_get("email")?,
         file_name: row.try_get("file_name")?,
-        mode: row.try_get("mode")?,
-        status: row.try_get("status")?,
+        mode: parse_word(&row.try_get::<String, _>("mode")?)?,
+        status: parse_word(&row.try_get::<String, _>("status")?)?,
         created_at: row.try_get("created_at")?,
         credential: row.try_get("credential")?,
         counts,
         per_school,
         findings: serde_json::from_str(&findings_json).map_err(anyhow::Error::from)?,
     })
+}
+
+/// A word the server wrote (a mode, a status) read back as its type.
+fn parse_word<T: serde::de::DeserializeOwned>(word: &str) -> ApiResult<T> {
+    Ok(
+        serde_json::from_value(serde_json::Value::String(word.to_string()))
+            .map_err(anyhow::Error::from)?,
+    )
 }
 
 const UPLOAD_COLUMNS: &str = "u.id, a.email, u.file_name, u.mode, u.status, u.created_at, u.credential, u.counts_json, u.findings_json";

@@ -11,7 +11,8 @@
 //!   or upload session), its routes and the findings CSV;
 //! - `staged`: the staged upload routes (files in gzip parts);
 //! - `reconcile`: the planner; `store`: loading the roster and applying a plan;
-//! - here: the API types and the JSON routes (the whole upload in one body).
+//! - here: the JSON routes (the whole upload in one body); the API's types
+//!   are `shared::api`'s.
 
 pub mod history;
 pub mod pipeline;
@@ -20,138 +21,46 @@ pub mod report;
 pub mod staged;
 pub mod store;
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::post;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use shared::records::Records;
-use shared::{Finding, IssueCode, Severity};
+pub use shared::api::{
+    ChangesPage, CommitRequest, ServerFinding, Submission, UploadReport, UploadRequest,
+};
 
 use crate::access::{Access, Caller};
 use crate::error::ApiResult;
 use crate::server::{ApiRoute, AppState};
-use reconcile::{Change, Counts, Hold, Mode};
+use reconcile::Mode;
 
 /// The largest body of the JSON upload routes: what fits in memory
 /// comfortably. Larger files go through the staged routes, in parts.
 pub const MAX_JSON_UPLOAD_BYTES: usize = 64 << 20;
 
-/// The JSON way: the whole upload in one body.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UploadRequest {
-    pub file_name: String,
-    #[serde(default)]
-    pub mode: Mode,
-    /// Go ahead although the safety hold applies.
-    #[serde(default)]
-    pub confirm: bool,
-    pub records: Records,
-    #[serde(default)]
-    pub changes_offset: usize,
-    pub changes_limit: Option<usize>,
+/// A submission with its file name checked (bounded, no control
+/// characters): every upload's start.
+pub fn checked_submission(file_name: &str, mode: Mode) -> ApiResult<Submission> {
+    Ok(Submission {
+        file_name: crate::input::bounded_text(
+            file_name,
+            "fileName",
+            crate::input::MAX_FILE_NAME_CHARS,
+            "invalid-file-name",
+        )?,
+        mode,
+    })
 }
 
-impl UploadRequest {
-    fn submission(&self) -> ApiResult<Submission> {
-        Submission::new(&self.file_name, self.mode)
+fn submission_of(request: &UploadRequest) -> ApiResult<Submission> {
+    checked_submission(&request.file_name, request.mode)
+}
+
+fn page_of(request: &UploadRequest) -> ChangesPage {
+    ChangesPage {
+        changes_offset: request.changes_offset,
+        changes_limit: request.changes_limit,
     }
-
-    fn page(&self) -> ChangesPage {
-        ChangesPage {
-            changes_offset: self.changes_offset,
-            changes_limit: self.changes_limit,
-        }
-    }
-}
-
-/// What an upload is, besides its records: the history shows the file name.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Submission {
-    pub file_name: String,
-    #[serde(default)]
-    pub mode: Mode,
-}
-
-impl Submission {
-    /// A submission with its file name checked (bounded, no control
-    /// characters).
-    pub fn new(file_name: &str, mode: Mode) -> ApiResult<Submission> {
-        Ok(Submission {
-            file_name: crate::input::bounded_text(
-                file_name,
-                "fileName",
-                crate::input::MAX_FILE_NAME_CHARS,
-                "invalid-file-name",
-            )?,
-            mode,
-        })
-    }
-}
-
-/// Which page of the change list a report shows.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangesPage {
-    #[serde(default)]
-    pub changes_offset: usize,
-    pub changes_limit: Option<usize>,
-}
-
-/// What a commit adds to a page: go ahead although the safety hold applies.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommitRequest {
-    #[serde(default)]
-    pub confirm: bool,
-    #[serde(flatten)]
-    pub page: ChangesPage,
-}
-
-/// A finding against stored data: which record of the caller's file
-/// (`key`: its userId or classId) and what.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerFinding {
-    pub key: String,
-    pub code: IssueCode,
-    pub severity: Severity,
-    pub column: Option<String>,
-    pub message: String,
-    pub how_to_fix: String,
-}
-
-impl From<&Finding> for ServerFinding {
-    fn from(f: &Finding) -> Self {
-        ServerFinding {
-            key: f.value.clone().unwrap_or_default(),
-            code: f.code,
-            severity: f.severity,
-            column: f.column.as_deref().map(String::from),
-            message: f.message(),
-            how_to_fix: f.how_to_fix(),
-        }
-    }
-}
-
-/// The preview, and the report of a commit.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UploadReport {
-    /// The stored upload, after a commit.
-    pub upload_id: Option<i64>,
-    pub committed: bool,
-    pub counts: Counts,
-    pub per_school: BTreeMap<String, Counts>,
-    pub changes: Vec<Change>,
-    pub changes_total: usize,
-    /// Findings against stored data (server-side).
-    pub findings: Vec<ServerFinding>,
-    pub hold: Option<Hold>,
 }
 
 async fn preview(
@@ -159,7 +68,7 @@ async fn preview(
     caller: Caller,
     Json(request): Json<UploadRequest>,
 ) -> ApiResult<Json<UploadReport>> {
-    let submission = request.submission()?;
+    let submission = submission_of(&request)?;
     let validated = pipeline::revalidate(&state, &caller, &request.records).await?;
     let records = pipeline::accepted(&validated)?;
     let report = pipeline::preview(
@@ -167,7 +76,7 @@ async fn preview(
         &caller,
         records,
         &submission,
-        request.page(),
+        page_of(&request),
         &mut None,
     )
     .await?;
@@ -179,7 +88,7 @@ async fn commit(
     caller: Caller,
     Json(request): Json<UploadRequest>,
 ) -> ApiResult<Json<UploadReport>> {
-    let submission = request.submission()?;
+    let submission = submission_of(&request)?;
     let validated = pipeline::revalidate(&state, &caller, &request.records).await?;
     let records = pipeline::accepted(&validated)?;
     let report = pipeline::commit(
@@ -188,7 +97,7 @@ async fn commit(
         records,
         &submission,
         request.confirm,
-        request.page(),
+        page_of(&request),
         &mut None,
         None,
     )

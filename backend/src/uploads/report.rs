@@ -69,11 +69,5 @@ pub fn report_of(
 /// A change as a token or session may see it: which of its own records,
 /// and whether it is created, updated or removed.
 fn key_and_kind(change: &Change) -> Change {
-    Change {
-        entity: change.entity.clone(),
-        key: change.key.clone(),
-        kind: change.kind.clone(),
-        fields: Vec::new(),
-        overwrites_portal_edit: false,
-    }
+    Change::new(change.entity, change.key.clone(), change.kind)
 }

@@ -6,38 +6,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
+use shared::api::{CreatedToken, NewToken, TokenStatus, TokenSummary};
 
 use frontend::api;
 
 use super::local_time;
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EmbedToken {
-    id: i64,
-    label: String,
-    created_by: String,
-    expires_at: i64,
-    status: String,
-    allowed_origins: Vec<String>,
-    #[serde(default)]
-    allow_removals: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NewToken {
-    label: String,
-    expires_in_days: u32,
-    allowed_origins: Vec<String>,
-    allow_removals: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct CreatedToken {
-    token: String,
-}
 
 /// Origins typed one per line (or separated by spaces or commas).
 fn origins(text: &str) -> Vec<String> {
@@ -52,7 +25,7 @@ pub fn EmbedTokens() -> impl IntoView {
     let reload = RwSignal::new(0_u32);
     let tokens = LocalResource::new(move || {
         reload.track();
-        api::get::<Vec<EmbedToken>>("/api/embed/tokens")
+        api::get::<Vec<TokenSummary>>("/api/embed/tokens")
     });
     let label = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_string());
@@ -138,7 +111,7 @@ pub fn EmbedTokens() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|t| {
                                 let id = t.id;
-                                let active = t.status == "active";
+                                let active = t.status == TokenStatus::Active;
                                 view! {
                                     <tr>
                                         <td>{t.label.clone()}</td>
@@ -148,7 +121,7 @@ pub fn EmbedTokens() -> impl IntoView {
                                         </td>
                                         <td>{t.created_by.clone()}</td>
                                         <td>{local_time(t.expires_at)}</td>
-                                        <td data-status=t.status.clone()>{t.status.clone()}</td>
+                                        <td data-status=t.status.as_str()>{t.status.as_str()}</td>
                                         <td>{active.then(|| view! {
                                             <button type="button" class="secondary" aria-label=format!("Revoke {}", t.label)
                                                 on:click=move |_| revoke(id)>"Revoke"</button>

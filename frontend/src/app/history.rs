@@ -9,16 +9,15 @@ use frontend::api;
 use frontend::format::count;
 
 use super::local_time;
-use super::types::{UploadReport, UploadSummary};
 use frontend::upload_report::UploadReportView;
+use shared::api::{HistoryStatus, Tally, UploadReport, UploadSummary};
 
 /// What an entry's `status` says, for people.
-fn status_text(status: &str) -> &str {
+fn status_text(status: HistoryStatus) -> &'static str {
     match status {
-        "committed" => "committed",
-        "previewed" => "previewed (nothing changed)",
-        "session-created" => "upload session created",
-        other => other,
+        HistoryStatus::Committed => "committed",
+        HistoryStatus::Previewed => "previewed (nothing changed)",
+        HistoryStatus::SessionCreated => "upload session created",
     }
 }
 
@@ -46,10 +45,10 @@ pub fn HistoryPage() -> impl IntoView {
                         {list.into_iter().map(|upload| {
                             let id = upload.id;
                             let c = upload.counts;
-                            let sum = |f: fn(&super::types::Tally) -> u64| count(c.entities().iter().map(|(_, t)| f(t)).sum());
+                            let sum = |f: fn(&Tally) -> u64| count(c.entities().iter().map(|(_, t)| f(t)).sum());
                             let report = UploadReport {
                                 upload_id: Some(upload.id),
-                                committed: upload.status == "committed",
+                                committed: upload.status == HistoryStatus::Committed,
                                 counts: upload.counts,
                                 per_school: upload.per_school.clone(),
                                 changes: Vec::new(),
@@ -59,22 +58,22 @@ pub fn HistoryPage() -> impl IntoView {
                             };
                             // A minted session did no upload: its "file" is
                             // the origin it was minted for, with no report.
-                            let session_created = upload.status == "session-created";
+                            let session_created = upload.status == HistoryStatus::SessionCreated;
                             let file = if session_created {
                                 format!("for {}", upload.file_name)
                             } else {
                                 upload.file_name.clone()
                             };
                             view! {
-                                <tr data-status=upload.status.clone()>
+                                <tr data-status=upload.status.as_str()>
                                     <td>{local_time(upload.created_at)}</td>
                                     <td>{upload.admin_email.clone()}</td>
                                     <td class="credential" data-credential=upload.credential.clone().unwrap_or_default()>
                                         {credential_text(upload.credential.as_deref()).to_string()}
                                     </td>
                                     <td>{file}</td>
-                                    <td>{(!session_created).then(|| upload.mode.clone())}</td>
-                                    <td class="status-cell">{status_text(&upload.status).to_string()}</td>
+                                    <td>{(!session_created).then(|| upload.mode.as_str())}</td>
+                                    <td class="status-cell">{status_text(upload.status)}</td>
                                     <td>{sum(|t| t.created)}</td>
                                     <td>{sum(|t| t.updated)}</td>
                                     <td>{sum(|t| t.removed)}</td>
@@ -100,15 +99,15 @@ pub fn HistoryPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::{credential_text, status_text};
+    use shared::api::HistoryStatus;
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn statuses_and_credentials_read_as_words() {
         for (status, text) in [
-            ("committed", "committed"),
-            ("previewed", "previewed (nothing changed)"),
-            ("session-created", "upload session created"),
-            ("something-new", "something-new"),
+            (HistoryStatus::Committed, "committed"),
+            (HistoryStatus::Previewed, "previewed (nothing changed)"),
+            (HistoryStatus::SessionCreated, "upload session created"),
         ] {
             assert_eq!(status_text(status), text);
         }

@@ -4,7 +4,6 @@ mod embed;
 mod history;
 mod orgs;
 mod roster;
-mod types;
 mod upload;
 
 use leptos::prelude::*;
@@ -13,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use frontend::api;
-use types::SessionInfo;
+use shared::api::SessionInfo;
 
 /// The app's pages; each has its own path, so links and reloads work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use frontend::api;
 
-use super::types::{Activation, School, SchoolInput};
+use shared::api::{Activation, School, SchoolInput};
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {

@@ -9,30 +9,22 @@ use leptos::task::spawn_local;
 use frontend::api::{self, encode};
 use frontend::format::count;
 
-use super::types::{Page, RosterClass, RosterUser, School, UserEdit};
+use shared::api::{Page, RosterClass, RosterUser, School, UserEdit};
 
 const PAGE_SIZE: i64 = 50;
 /// Classes larger than this are highlighted (the contract's `class-size`).
 const LARGE_CLASS: i64 = shared::dictionary::LIMITS.students_per_class as i64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Students,
-    Staff,
-}
+pub use shared::api::Scope;
 
-impl Scope {
-    fn query(self) -> &'static str {
-        match self {
-            Scope::Students => "students",
-            Scope::Staff => "staff",
-        }
-    }
-    fn title(self) -> &'static str {
-        match self {
-            Scope::Students => "Students",
-            Scope::Staff => "Staff",
-        }
+/// A users page's heading: the scopes the app lists.
+fn title(scope: Scope) -> &'static str {
+    match scope {
+        Scope::All => "Students and staff",
+        Scope::Students => "Students",
+        Scope::Staff => "Staff",
+        Scope::Teachers => "Teachers",
+        Scope::Admins => "Administrators",
     }
 }
 
@@ -127,7 +119,7 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
         let path = list_path(
             "/api/roster/users",
             &[
-                ("scope", scope.query().to_string()),
+                ("scope", scope.as_str().to_string()),
                 ("q", search.get()),
                 ("school", school.get()),
             ],
@@ -141,7 +133,7 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
     };
 
     view! {
-        <h1>{scope.title()}</h1>
+        <h1>{title(scope)}</h1>
         <div class="list-tools">
             <label>
                 "Search "
@@ -173,7 +165,7 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
                 let total = list.total;
                 view! {
                     <table class="roster">
-                        <caption>{format!("{} {}", count(total as u64), scope.title().to_lowercase())}</caption>
+                        <caption>{format!("{} {}", count(total as u64), title(scope).to_lowercase())}</caption>
                         <thead><tr>
                             <th scope="col"><span class="visually-hidden">"Select"</span></th>
                             <th scope="col">"User ID"</th><th scope="col">"Name"</th><th scope="col">"Email"</th>
@@ -197,7 +189,7 @@ pub fn UsersPage(scope: Scope) -> impl IntoView {
                                         <td>{user.user_id.clone()}</td>
                                         <td>{name.clone()}</td>
                                         <td>{user.email.clone()}</td>
-                                        <td>{user.role.clone()}</td>
+                                        <td>{user.role.as_str()}</td>
                                         <td>{user.grade.clone().unwrap_or_default()}</td>
                                         <td>{user.school_ids.join(", ")}</td>
                                         <td><button type="button" class="secondary" aria-label=format!("Edit {name}")

@@ -7,7 +7,7 @@ use frontend::api::{self, Target};
 use frontend::process::Process;
 use frontend::validator_ui::{ValidationSession, ValidatorPanel};
 
-use super::types::{Activation, School};
+use shared::api::{Activation, School};
 
 /// The worker's loader, written by Trunk next to index.html.
 pub const WORKER_URL: &str = "/validator-worker_loader.js";

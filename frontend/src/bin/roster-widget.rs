@@ -9,9 +9,9 @@ use std::sync::Arc;
 use frontend::api::Target;
 use frontend::process::Process;
 use frontend::protocol::Summary;
-use frontend::upload_types::UploadReport;
 use frontend::validator_ui::{Stage, ValidationSession, ValidatorPanel};
 use leptos::prelude::*;
+use shared::api::UploadReport;
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 

@@ -11,12 +11,11 @@ mod planner;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use foldhash::HashMap;
-use serde::{Deserialize, Serialize};
+pub use shared::api::{Change, ChangeEntity, ChangeKind, Counts, FieldChange, Hold, Mode, Tally};
 use shared::records::{Records, Role};
 use shared::Finding;
 
@@ -71,39 +70,7 @@ pub struct Stored {
     pub demographics: HashMap<i64, String>,
 }
 
-/// How an upload treats what it does not list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Create and update only; nothing absent is removed.
-    #[default]
-    Upsert,
-    /// Also deactivate the users, and end the enrollments, of the file's
-    /// schools that the file does not list.
-    FullSync,
-}
-
-/// Created / updated / unchanged / removed / errors of one entity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tally {
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub removed: u64,
-    pub errors: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Counts {
-    pub schools: Tally,
-    pub staff: Tally,
-    pub students: Tally,
-    pub classes: Tally,
-    pub enrollments: Tally,
-}
-
+/// What planning decided for one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Created,
@@ -113,70 +80,15 @@ enum Outcome {
     Error,
 }
 
-impl Tally {
-    fn add(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Created => self.created += 1,
-            Outcome::Updated => self.updated += 1,
-            Outcome::Unchanged => self.unchanged += 1,
-            Outcome::Removed => self.removed += 1,
-            Outcome::Error => self.errors += 1,
-        }
-    }
-
-    /// Only "no changes" (the same file processed twice).
-    pub fn only_unchanged(&self) -> bool {
-        self.created == 0 && self.updated == 0 && self.removed == 0 && self.errors == 0
-    }
-}
-
-impl Counts {
-    pub fn only_unchanged(&self) -> bool {
-        [
-            self.schools,
-            self.staff,
-            self.students,
-            self.classes,
-            self.enrollments,
-        ]
-        .iter()
-        .all(Tally::only_unchanged)
-    }
-}
-
-/// A field whose value changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub field: String,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-/// One record that changes, for the preview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Change {
-    /// `user`, `class` or `enrollment`.
-    /// (Borrowed names: a large first upload has a million changes.)
-    pub entity: Cow<'static, str>,
-    /// userId, classId, or `userId/classId`.
-    pub key: String,
-    /// `created`, `updated` or `removed`.
-    pub kind: Cow<'static, str>,
-    pub fields: Vec<FieldChange>,
-    /// The update would overwrite a value an admin edited in the portal
-    /// since the last upload.
-    pub overwrites_portal_edit: bool,
-}
-
-impl Change {
-    fn new(entity: &'static str, key: impl Into<String>, kind: &'static str) -> Self {
-        Change {
-            entity: entity.into(),
-            key: key.into(),
-            kind: kind.into(),
-            fields: Vec::new(),
-            overwrites_portal_edit: false,
+impl Outcome {
+    /// Counts this outcome in a tally.
+    fn count(self, tally: &mut Tally) {
+        match self {
+            Outcome::Created => tally.created += 1,
+            Outcome::Updated => tally.updated += 1,
+            Outcome::Unchanged => tally.unchanged += 1,
+            Outcome::Removed => tally.removed += 1,
+            Outcome::Error => tally.errors += 1,
         }
     }
 }
@@ -222,13 +134,6 @@ pub struct EnrollmentWrite {
     pub class_id: Arc<str>,
     pub primary_teacher: Option<bool>,
     pub active: bool,
-}
-
-/// The safety hold: the upload would remove more than 10 % of something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Hold {
-    pub reasons: Vec<String>,
 }
 
 pub const HOLD_SHARE: f64 = 0.10;

@@ -15,8 +15,9 @@ use shared::{FileKind, Finding, IssueCode};
 
 use super::index::{leading_zeros_stripped, EndedBy, EnrollmentsBy, Index};
 use super::{
-    Change, ClassWrite, Counts, DemographicsWrite, EnrollmentWrite, FieldChange, HoldReason, Mode,
-    Outcome, Plan, Stored, StoredClass, StoredUser, Tally, UserWrite, HOLD_SHARE,
+    Change, ChangeEntity, ChangeKind, ClassWrite, Counts, DemographicsWrite, EnrollmentWrite,
+    FieldChange, HoldReason, Mode, Outcome, Plan, Stored, StoredClass, StoredUser, Tally,
+    UserWrite, HOLD_SHARE,
 };
 
 /// What a count is of.
@@ -173,7 +174,7 @@ impl<'a> Planner<'a> {
 
     /// Counts one outcome, overall and for each of these schools.
     fn count(&mut self, school_ids: &[&str], entity: Entity, outcome: Outcome) {
-        entity.tally(&mut self.plan.counts).add(outcome);
+        outcome.count(entity.tally(&mut self.plan.counts));
         for school_id in school_ids {
             // Looked up before inserting: a key is copied once per school,
             // not once per row.
@@ -185,7 +186,7 @@ impl<'a> Planner<'a> {
                     .entry(school_id.to_string())
                     .or_default(),
             };
-            entity.tally(counts).add(outcome);
+            outcome.count(entity.tally(counts));
         }
     }
 
@@ -321,9 +322,11 @@ impl<'a> Planner<'a> {
                     user: user.clone(),
                     schools: school_refs,
                 });
-                self.plan
-                    .changes
-                    .push(Change::new("user", user.user_id.to_string(), "created"));
+                self.plan.changes.push(Change::new(
+                    ChangeEntity::User,
+                    user.user_id.to_string(),
+                    ChangeKind::Created,
+                ));
                 Outcome::Created
             }
             Some(stored_user) => {
@@ -349,9 +352,9 @@ impl<'a> Planner<'a> {
                         .end_enrollments_of_users
                         .push(user.user_id.clone());
                     self.plan.changes.push(Change::new(
-                        "user",
+                        ChangeEntity::User,
                         user.user_id.to_string(),
-                        "removed",
+                        ChangeKind::Removed,
                     ));
                     self.end_stored_enrollments(EndedBy::User(stored_user.id));
                     Outcome::Removed
@@ -393,9 +396,9 @@ impl<'a> Planner<'a> {
             add_schools,
         });
         self.plan.changes.push(Change {
-            entity: "user".into(),
+            entity: ChangeEntity::User,
             key: user.user_id.to_string(),
-            kind: "updated".into(),
+            kind: ChangeKind::Updated,
             overwrites_portal_edit: stored_user.edited_since_upload && !fields.is_empty(),
             fields,
         });
@@ -430,9 +433,9 @@ impl<'a> Planner<'a> {
                 continue;
             };
             self.unlisted_changes.push(Change::new(
-                "enrollment",
+                ChangeEntity::Enrollment,
                 format!("{}/{}", user.user_id, class.class_id),
-                "removed",
+                ChangeKind::Removed,
             ));
             let school = self
                 .index
@@ -485,9 +488,11 @@ impl<'a> Planner<'a> {
                     class: class.clone(),
                     school: school_ref,
                 });
-                self.plan
-                    .changes
-                    .push(Change::new("class", class.class_id.to_string(), "created"));
+                self.plan.changes.push(Change::new(
+                    ChangeEntity::Class,
+                    class.class_id.to_string(),
+                    ChangeKind::Created,
+                ));
                 Outcome::Created
             }
             Some(stored_class) => self.update_class(class, stored_class, school_ref),
@@ -500,9 +505,11 @@ impl<'a> Planner<'a> {
                 self.plan
                     .end_enrollments_of_classes
                     .push(class.class_id.clone());
-                self.plan
-                    .changes
-                    .push(Change::new("class", class.class_id.to_string(), "removed"));
+                self.plan.changes.push(Change::new(
+                    ChangeEntity::Class,
+                    class.class_id.to_string(),
+                    ChangeKind::Removed,
+                ));
                 self.end_stored_enrollments(EndedBy::Class(stored_class.id));
                 Outcome::Removed
             }
@@ -555,9 +562,9 @@ impl<'a> Planner<'a> {
             school: school_ref,
         });
         self.plan.changes.push(Change {
-            entity: "class".into(),
+            entity: ChangeEntity::Class,
             key: stored_class.class_id.clone(),
-            kind: "updated".into(),
+            kind: ChangeKind::Updated,
             fields,
             overwrites_portal_edit: false,
         });
@@ -616,12 +623,14 @@ impl<'a> Planner<'a> {
                     active: !enrollment.remove,
                 });
                 let kind = match outcome {
-                    Outcome::Created => "created",
-                    Outcome::Removed => "removed",
-                    _ => "updated",
+                    Outcome::Created => ChangeKind::Created,
+                    Outcome::Removed => ChangeKind::Removed,
+                    _ => ChangeKind::Updated,
                 };
                 let key = format!("{}/{}", enrollment.user_id, enrollment.class_id);
-                self.plan.changes.push(Change::new("enrollment", key, kind));
+                self.plan
+                    .changes
+                    .push(Change::new(ChangeEntity::Enrollment, key, kind));
             }
             self.count(&[school], Entity::Enrollments, outcome);
         }
@@ -648,8 +657,11 @@ impl<'a> Planner<'a> {
             self.plan
                 .end_enrollments_of_users
                 .push(user.user_id.as_str().into());
-            self.unlisted_changes
-                .push(Change::new("user", user.user_id.clone(), "removed"));
+            self.unlisted_changes.push(Change::new(
+                ChangeEntity::User,
+                user.user_id.clone(),
+                ChangeKind::Removed,
+            ));
             let schools: Vec<&str> = user
                 .schools
                 .iter()
@@ -680,9 +692,9 @@ impl<'a> Planner<'a> {
                 active: false,
             });
             self.unlisted_changes.push(Change::new(
-                "enrollment",
+                ChangeEntity::Enrollment,
                 format!("{}/{}", user.user_id, class.class_id),
-                "removed",
+                ChangeKind::Removed,
             ));
             let school = self
                 .index

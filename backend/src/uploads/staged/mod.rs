@@ -39,7 +39,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Json;
-use serde::Serialize;
+use shared::api::{StagedCreated, Standing};
 use shared::{FileKind, Options, Validator};
 
 pub use cache::StagedCache;
@@ -66,46 +66,25 @@ pub const IDLE_EXPIRY: Duration = Duration::from_secs(30 * 60);
 /// Staged uploads a district may have in progress at once.
 pub const PER_DISTRICT: usize = 2;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Created {
-    id: String,
-    max_part_bytes: usize,
-    expires_at: i64,
-}
-
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(request): Json<Submission>,
 ) -> ApiResult<Response> {
-    let submission = Submission::new(&request.file_name, request.mode)?;
+    let submission = super::checked_submission(&request.file_name, request.mode)?;
     pipeline::check_removals(&caller, submission.mode, None)?;
     pipeline::options(&state, &caller).await?;
     let id = random_hex(16);
     let expires_at = rows::create(&state.pool, &id, &caller, &submission).await?;
     Ok((
         StatusCode::CREATED,
-        Json(Created {
+        Json(StagedCreated {
             id,
             max_part_bytes: MAX_PART_BYTES,
             expires_at,
         }),
     )
         .into_response())
-}
-
-/// Where an upload stands: what a client that lost its connection needs
-/// to go on (`nextPart` of each file), or the history entry once committed.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Standing {
-    state: UploadState,
-    users: Received,
-    demographics: Received,
-    expires_at: i64,
-    /// The history entry, once committed.
-    upload_id: Option<i64>,
 }
 
 async fn standing(

@@ -3,7 +3,7 @@
 //! received, the per-district cap, and the sweeper.
 
 use futures_util::TryStreamExt;
-use serde::Serialize;
+pub use shared::api::{Received, UploadState};
 use shared::FileKind;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -19,48 +19,6 @@ use crate::uploads::Submission;
 /// without a request (another owner may then start one); it stays
 /// resumable until it expires.
 pub const CAP_IDLE_SECONDS: i64 = 5 * 60;
-
-/// Where an upload stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UploadState {
-    /// Parts are arriving.
-    Receiving,
-    /// The first preview ended the input: no more parts.
-    Previewed,
-    /// Processed: the parts are gone; the history has its report.
-    Committed,
-}
-
-impl UploadState {
-    fn as_str(self) -> &'static str {
-        match self {
-            UploadState::Receiving => "receiving",
-            UploadState::Previewed => "previewed",
-            UploadState::Committed => "committed",
-        }
-    }
-
-    fn parse(text: &str) -> anyhow::Result<UploadState> {
-        Ok(match text {
-            "receiving" => UploadState::Receiving,
-            "previewed" => UploadState::Previewed,
-            "committed" => UploadState::Committed,
-            other => anyhow::bail!("a staged upload in the state {other}"),
-        })
-    }
-}
-
-/// Bytes (decompressed) and parts received of one file.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Received {
-    /// Bytes of this file received so far, decompressed: where the next
-    /// slice starts.
-    pub received: u64,
-    /// The number the next part of this file must carry.
-    pub next_part: u32,
-}
 
 /// One staged upload as stored.
 #[derive(Debug, Clone)]
@@ -82,6 +40,24 @@ impl StagedRow {
             FileKind::Demographics => self.demographics,
         }
     }
+}
+
+/// An upload's state as the database spells it.
+fn state_key(state: UploadState) -> &'static str {
+    match state {
+        UploadState::Receiving => "receiving",
+        UploadState::Previewed => "previewed",
+        UploadState::Committed => "committed",
+    }
+}
+
+fn state_of(text: &str) -> anyhow::Result<UploadState> {
+    Ok(match text {
+        "receiving" => UploadState::Receiving,
+        "previewed" => UploadState::Previewed,
+        "committed" => UploadState::Committed,
+        other => anyhow::bail!("a staged upload in the state {other}"),
+    })
 }
 
 fn owner_key(owner: Owner) -> (&'static str, i64) {
@@ -119,19 +95,12 @@ fn row_of(row: &AnyRow) -> ApiResult<StagedRow> {
                 Mode::Upsert
             },
         },
-        state: UploadState::parse(&row.try_get::<String, _>("state")?)?,
+        state: state_of(&row.try_get::<String, _>("state")?)?,
         users: received("users_parts", "users_bytes")?,
         demographics: received("demographics_parts", "demographics_bytes")?,
         history_id: row.try_get("history_id")?,
         expires_at: row.try_get("expires_at")?,
     })
-}
-
-fn mode_key(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Upsert => "upsert",
-        Mode::FullSync => "full-sync",
-    }
 }
 
 fn too_many() -> ApiError {
@@ -230,8 +199,8 @@ pub async fn create(
     .bind(owner_kind)
     .bind(owner_id)
     .bind(&submission.file_name)
-    .bind(mode_key(submission.mode))
-    .bind(UploadState::Receiving.as_str())
+    .bind(submission.mode.as_str())
+    .bind(state_key(UploadState::Receiving))
     .bind(now_millis())
     .bind(now)
     .bind(expires_at)
@@ -399,7 +368,7 @@ pub async fn committed_already(tx: &mut sqlx::AnyConnection, id: &str) -> ApiRes
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let state = UploadState::parse(&row.try_get::<String, _>("state")?)?;
+    let state = state_of(&row.try_get::<String, _>("state")?)?;
     Ok(match state {
         UploadState::Committed => row.try_get("history_id")?,
         _ => None,
