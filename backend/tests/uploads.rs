@@ -437,3 +437,176 @@ async fn permissions_and_the_gate() {
         db.close().await;
     }
 }
+
+/// A roster in an order that does not depend on how it was read.
+fn normalized(
+    mut stored: backend::uploads::reconcile::Stored,
+) -> backend::uploads::reconcile::Stored {
+    stored.users.sort_by_key(|u| u.id);
+    for user in &mut stored.users {
+        user.schools.sort_unstable();
+    }
+    stored.classes.sort_by_key(|c| c.id);
+    stored
+}
+
+/// The first differences between two rosters, for the failure message.
+fn differences(
+    a: &backend::uploads::reconcile::Stored,
+    b: &backend::uploads::reconcile::Stored,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.version != b.version {
+        out.push(format!("version {} / {}", a.version, b.version));
+    }
+    out.extend(
+        a.users
+            .iter()
+            .zip(&b.users)
+            .filter(|(x, y)| x != y)
+            .map(|(x, y)| format!("{x:?} / {y:?}")),
+    );
+    out.extend(
+        a.classes
+            .iter()
+            .zip(&b.classes)
+            .filter(|(x, y)| x != y)
+            .map(|(x, y)| format!("{x:?} / {y:?}")),
+    );
+    for (key, e) in &a.enrollments {
+        if b.enrollments.get(key) != Some(e) {
+            out.push(format!(
+                "enrollment {key:?} {e:?} / {:?}",
+                b.enrollments.get(key)
+            ));
+        }
+    }
+    for (key, e) in &a.demographics {
+        if b.demographics.get(key) != Some(e) {
+            out.push(format!("demographics {key:?}"));
+        }
+    }
+    out.push(format!(
+        "sizes {} {} {} {} / {} {} {} {}",
+        a.users.len(),
+        a.classes.len(),
+        a.enrollments.len(),
+        a.demographics.len(),
+        b.users.len(),
+        b.classes.len(),
+        b.enrollments.len(),
+        b.demographics.len()
+    ));
+    out.truncate(6);
+    out
+}
+
+/// After each commit the process holds the roster it wrote, made in memory
+/// (`Stored::written`): it equals the roster read back from the database,
+/// through creates, updates, portal-edit flags, renames, every action,
+/// demographics and a full sync.
+#[tokio::test]
+async fn the_roster_written_in_memory_equals_the_roster_read_back() {
+    let (records, schools) = sample_records(120);
+    for db in databases("written").await {
+        let b = db.backend;
+        let mut ada = setup(&db, &schools).await;
+        let (state, app) = common::state_and_router(&db.pool);
+        ada.app = app;
+        let district: i64 = sqlx::query_scalar("SELECT id FROM districts")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        // The uploads, one after another.
+        let mut changed = records.clone();
+        changed.users[0].first_name = "Renamed".into();
+        let student = changed
+            .users
+            .iter_mut()
+            .find(|u| u.role == shared::records::Role::Student)
+            .unwrap();
+        student.deactivate = true;
+        let student_id = student.user_id.clone();
+        changed.enrollments.retain(|e| e.user_id != student_id);
+        changed.classes[0].remove = true;
+        let removed_class = changed.classes[0].class_id.clone();
+        changed.enrollments.retain(|e| e.class_id != removed_class);
+        if let Some(e) = changed.enrollments.first_mut() {
+            e.remove = true;
+        }
+        if let Some(d) = changed.demographics.first_mut() {
+            d.values.insert("sex".into(), Some("other".into()));
+        }
+        let mut corrected = records.clone();
+        let teacher = corrected
+            .users
+            .iter_mut()
+            .find(|u| u.role == shared::records::Role::Teacher)
+            .unwrap();
+        let old_id = teacher.user_id.clone();
+        teacher.user_id = "NEW-ID".into();
+        for e in corrected
+            .enrollments
+            .iter_mut()
+            .filter(|e| e.user_id == old_id)
+        {
+            e.user_id = "NEW-ID".into();
+        }
+        let mut quarter = records.clone();
+        quarter.users.truncate(records.users.len() / 4);
+        let kept: std::collections::HashSet<&str> =
+            quarter.users.iter().map(|u| &*u.user_id).collect();
+        quarter.enrollments.retain(|e| kept.contains(&*e.user_id));
+        quarter
+            .demographics
+            .retain(|d| kept.contains(d.user_id.as_str()));
+        let steps = [
+            (records.clone(), json!({})),
+            (changed, json!({"confirm": true})),
+            (corrected, json!({"confirm": true})),
+            (quarter, json!({"mode": "full-sync", "confirm": true})),
+        ];
+        for (n, (upload_records, extra)) in steps.into_iter().enumerate() {
+            if n == 2 {
+                // A portal edit between uploads: the next one reads again.
+                let user = &records.users[1];
+                let (status, _) = ada
+                    .send(
+                        Method::PUT,
+                        &format!("/api/roster/users/{}", user.user_id),
+                        Some(json!({"firstName": "Edited", "lastName": user.last_name, "email": user.email})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{b}");
+            }
+            let (status, report) = upload(&mut ada, "commit", &upload_records, extra).await;
+            assert_eq!(status, StatusCode::OK, "{b} step {n}: {report}");
+            let version: i64 =
+                sqlx::query_scalar("SELECT roster_version FROM districts WHERE id = $1")
+                    .bind(district)
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap();
+            // Made off the async workers after the answer: wait for it.
+            let mut held = None;
+            for _ in 0..500 {
+                held = state.rosters.at_version(district, version);
+                if held.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let held = held.unwrap_or_else(|| panic!("{b} step {n}: no roster held"));
+            let read = backend::uploads::store::load(&state.typed_pool, district)
+                .await
+                .unwrap();
+            let (held, read) = (normalized((*held).clone()), normalized(read));
+            assert!(
+                held == read,
+                "{b} step {n}: the roster made in memory differs from the one read back: {:?}",
+                differences(&held, &read)
+            );
+        }
+        db.close().await;
+    }
+}

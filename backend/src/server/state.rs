@@ -8,6 +8,7 @@ use sqlx::AnyPool;
 
 use super::headers::SecurityHeaders;
 use crate::db::TypedPool;
+use crate::uploads::rosters::RosterCache;
 use crate::uploads::staged::StagedCache;
 
 /// The spec's default row limit per file (`--max-rows`).
@@ -49,6 +50,9 @@ pub struct AppState {
     /// What this process keeps of the staged uploads it read (their
     /// validated files and last plan); the uploads themselves are rows.
     pub staged: Arc<StagedCache>,
+    /// The districts' rosters this process last read or wrote, each valid
+    /// while the district's roster version is unchanged.
+    pub rosters: Arc<RosterCache>,
     /// The headers every response gets (the CSP hashes `dist/index.html`'s
     /// inline scripts, read once here).
     pub security_headers: Arc<SecurityHeaders>,
@@ -68,6 +72,7 @@ impl AppState {
             pool,
             config: Arc::new(config),
             staged: Arc::new(StagedCache::default()),
+            rosters: Arc::new(RosterCache::default()),
             password_hashing: Arc::new(tokio::sync::Semaphore::new(PASSWORD_HASHING_PERMITS)),
         })
     }

@@ -11,6 +11,7 @@
 //!   or upload session), its routes and the findings CSV;
 //! - `staged`: the staged upload routes (files in gzip parts);
 //! - `reconcile`: the planner; `store`: loading the roster and applying a plan;
+//!   `rosters`: the rosters this process holds, valid for one roster version;
 //! - here: the JSON routes (the whole upload in one body); the API's types
 //!   are `shared::api`'s.
 
@@ -18,6 +19,7 @@ pub mod history;
 pub mod pipeline;
 pub mod reconcile;
 pub mod report;
+pub mod rosters;
 pub mod staged;
 pub mod store;
 

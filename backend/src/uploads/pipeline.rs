@@ -4,6 +4,7 @@
 //! applying the plan with its history row in one transaction. No HTTP here:
 //! the routes call these.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use shared::csv_out::Audience;
@@ -16,6 +17,7 @@ use super::history::{HistoryEntry, Status};
 use super::reconcile::{self, Mode};
 use super::report::{report_findings, report_of};
 use super::staged::rows as staged_rows;
+use super::store::NewRows;
 use super::{store, ChangesPage, Submission, UploadReport};
 use crate::access::Caller;
 use crate::db::{roster_changed_from, roster_version};
@@ -123,19 +125,35 @@ pub fn check_removals(caller: &Caller, mode: Mode, records: Option<&Records>) ->
 /// plan again while nobody has changed the roster since.
 pub struct Planned {
     mode: Mode,
-    stored: reconcile::Stored,
+    stored: Arc<reconcile::Stored>,
     plan: reconcile::Plan,
+}
+
+/// The district's roster at `version`: the one this process holds, or read
+/// from the database (then held).
+async fn stored_roster(
+    state: &AppState,
+    district_id: i64,
+    version: i64,
+) -> ApiResult<Arc<reconcile::Stored>> {
+    if let Some(stored) = state.rosters.at_version(district_id, version) {
+        return Ok(stored);
+    }
+    let stored = Arc::new(store::load(&state.typed_pool, district_id).await?);
+    state.rosters.keep(district_id, stored.clone());
+    Ok(stored)
 }
 
 /// The stored roster, and the plan of accepted records against it.
 async fn plan_against_stored(
     state: &AppState,
     district_id: i64,
+    version: i64,
     records: &Records,
     mode: Mode,
 ) -> ApiResult<Planned> {
     let started = Instant::now();
-    let stored = store::load(&state.typed_pool, district_id).await?;
+    let stored = stored_roster(state, district_id, version).await?;
     let loaded = started.elapsed();
     let plan = cpu_heavy(|| reconcile::plan(&stored, records, mode));
     tracing::info!(
@@ -146,6 +164,22 @@ async fn plan_against_stored(
         "upload planned"
     );
     Ok(Planned { mode, stored, plan })
+}
+
+/// After a commit: the roster as written, made in memory from the plan
+/// (off the async workers), held for the district's next upload.
+fn remember_written(state: &AppState, district_id: i64, planned: Planned, new_rows: NewRows) {
+    let rosters = state.rosters.clone();
+    // Let go of the held copy first, so the roster is most likely this
+    // plan's alone and is changed in place, not copied.
+    drop(rosters.forget(district_id));
+    tokio::task::spawn_blocking(move || {
+        let Planned { stored, plan, .. } = planned;
+        let stored = Arc::try_unwrap(stored).unwrap_or_else(|shared| (*shared).clone());
+        let written = stored.written(&plan, &new_rows);
+        rosters.keep(district_id, Arc::new(written));
+        drop(plan);
+    });
 }
 
 /// Runs seconds of CPU work (planning a million rows) without stalling the
@@ -168,23 +202,16 @@ async fn planned<'k>(
     mode: Mode,
     kept: &'k mut Option<Planned>,
 ) -> ApiResult<&'k Planned> {
-    let current_version = match kept {
-        Some(_) => Some(roster_version(&state.pool, district_id).await?),
-        None => None,
-    };
+    let version = roster_version(&state.pool, district_id).await?;
     let reusable = match kept.take() {
-        Some(planned)
-            if planned.mode == mode && Some(planned.stored.version) == current_version =>
-        {
-            Some(planned)
-        }
+        Some(planned) if planned.mode == mode && planned.stored.version == version => Some(planned),
         // A stale plan is dropped before the roster is loaded again: one
         // copy of a large roster in memory is enough.
         _ => None,
     };
     let planned = match reusable {
         Some(planned) => planned,
-        None => plan_against_stored(state, district_id, records, mode).await?,
+        None => plan_against_stored(state, district_id, version, records, mode).await?,
     };
     Ok(kept.insert(planned))
 }
@@ -254,8 +281,12 @@ pub async fn commit(
             }
         }
         match write(state, caller, submission, planned, staged).await? {
-            Written::Committed(upload_id) => {
-                return Ok(report_of(&planned.plan, page, Some(upload_id), caller))
+            Written::Committed(upload_id, new_rows) => {
+                let report = report_of(&planned.plan, page, Some(upload_id), caller);
+                if let Some(planned) = kept.take() {
+                    remember_written(state, district_id, planned, new_rows);
+                }
+                return Ok(report);
             }
             Written::Before(upload_id) => {
                 return super::history::committed_report(state, caller, upload_id).await
@@ -272,8 +303,8 @@ pub async fn commit(
 
 /// What `write` did.
 enum Written {
-    /// The plan is written, as this history entry.
-    Committed(i64),
+    /// The plan is written, as this history entry, with these new rows.
+    Committed(i64, NewRows),
     /// Nothing written: another writer changed the roster since the plan.
     RosterChanged,
     /// Nothing written: the staged upload was committed before, as this
@@ -305,7 +336,7 @@ async fn write(
             return Ok(Written::Before(upload_id));
         }
     }
-    store::apply(&mut tx, district_id, &planned.stored, &planned.plan).await?;
+    let new_rows = store::apply(&mut tx, district_id, &planned.stored, &planned.plan).await?;
     let plan = &planned.plan;
     let findings = report_findings(plan);
     let upload_id = HistoryEntry::new(caller, submission, Status::Committed)
@@ -321,7 +352,7 @@ async fn write(
         apply_ms = started.elapsed().as_millis() as u64,
         "upload committed"
     );
-    Ok(Written::Committed(upload_id))
+    Ok(Written::Committed(upload_id, new_rows))
 }
 
 #[cfg(test)]

@@ -338,6 +338,15 @@ pub async fn load(pool: &TypedPool, district_id: i64) -> anyhow::Result<Stored> 
     Ok(stored)
 }
 
+/// The row ids the database gave the users and classes a commit inserted,
+/// by their keys: with them the committed roster is known without reading
+/// it back (`Stored::written`).
+#[derive(Debug, Default)]
+pub struct NewRows {
+    pub users: HashMap<String, i64>,
+    pub classes: HashMap<String, i64>,
+}
+
 /// Finds the row id of a user or class key.
 type RowRefOf<'a> = &'a (dyn Fn(&str) -> Option<i64> + Sync);
 
@@ -349,7 +358,7 @@ pub async fn apply(
     district_id: i64,
     stored: &Stored,
     plan: &Plan,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<NewRows> {
     let now = now_millis();
     let started = std::time::Instant::now();
     let phase = |name: &str| {
@@ -635,7 +644,10 @@ pub async fn apply(
     )
     .await?;
     phase("demographics");
-    Ok(())
+    Ok(NewRows {
+        users: new_user_refs,
+        classes: new_class_refs,
+    })
 }
 
 #[cfg(test)]

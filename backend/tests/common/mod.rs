@@ -130,6 +130,19 @@ pub fn router(pool: &AnyPool) -> Router {
     router_with(pool, |_| {})
 }
 
+/// The app's state (to look into what a process holds) and its router.
+pub fn state_and_router(pool: &AnyPool) -> (AppState, Router) {
+    let dist = std::env::temp_dir().join("rostergate-test-dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<title>RosterGate</title>").unwrap();
+    let config = Config::new(
+        dist,
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"),
+    );
+    let state = AppState::new(pool.clone(), config).unwrap();
+    (state.clone(), app(state))
+}
+
 /// The app with its test configuration changed by `configure` first.
 pub fn router_with(pool: &AnyPool, configure: impl FnOnce(&mut Config)) -> Router {
     let dist = std::env::temp_dir().join("rostergate-test-dist");

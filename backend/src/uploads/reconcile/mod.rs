@@ -10,6 +10,7 @@ mod index;
 mod planner;
 #[cfg(test)]
 mod tests;
+mod written;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub struct StoredEnrollment {
 }
 
 /// The district's roster as stored.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Stored {
     /// The district's roster version when this was read (see `db::roster_version`).
     pub version: i64,

@@ -589,11 +589,9 @@ impl<'a> Planner<'a> {
                 self.count(&[school], Entity::Enrollments, Outcome::Error);
                 continue;
             }
-            let user_ref = self
-                .index
-                .users_by_id
-                .get(&*enrollment.user_id)
-                .map(|u| u.id);
+            // The stored user the file's user is (by its userId, or renamed
+            // by the identifier-correction rule).
+            let user_ref = self.stored_ref_of.get(&*enrollment.user_id).copied();
             let class_ref = self
                 .index
                 .classes_by_id
@@ -646,8 +644,12 @@ impl<'a> Planner<'a> {
             .iter()
             .filter_map(|s| stored.schools.get(*s).copied())
             .collect();
+        // A stored user whom the file renames (identifier correction) is listed.
+        let matched: HashSet<i64> = self.stored_ref_of.values().copied().collect();
         for user in &stored.users {
-            let unlisted = user.active && !self.listed_users.contains(user.user_id.as_str());
+            let unlisted = user.active
+                && !self.listed_users.contains(user.user_id.as_str())
+                && !matched.contains(&user.id);
             let in_file_schools = !user.schools.is_empty()
                 && user.schools.iter().all(|s| file_school_refs.contains(s));
             if !(unlisted && in_file_schools) {

@@ -181,6 +181,8 @@ const CASES: &[Case] = &[
         &["schools.unchanged=1", "students.updated=2"]),
     upsert("identifier correction: a new userId with a stored user's email, role and names", &[",S1,U1X,student,Bo,Kim,bo@x.org,05,D1,ST1,,,,,"],
         &["identifier-corrected@U1X", "schools.unchanged=1", "students.updated=1"]),
+    upsert("a corrected user's stored enrollments are theirs", &[",S1,U1X,student,Bo,Kim,bo@x.org,05,D1,ST1,C1,Math,05,,"],
+        &["classes.unchanged=1", "enrollments.unchanged=1", "identifier-corrected@U1X", "schools.unchanged=1", "students.updated=1"]),
 
     // Refused against stored data; a failing user or class fails its enrollments.
     upsert("an unknown school", &[",S9,U9,student,Ha,Su,ha@x.org,05,,,C9,Gym,05,,"],
@@ -216,6 +218,10 @@ const CASES: &[Case] = &[
     full_sync("full sync without a student and the administrator", &[T1, U1, U2],
         &["classes.unchanged=1", "enrollments.removed=1", "enrollments.unchanged=3", "hold:enrollments", "hold:users",
           "schools.unchanged=1", "staff.removed=1", "staff.unchanged=1", "students.removed=1", "students.unchanged=2"]),
+    full_sync("full sync with a corrected identifier keeps the renamed user and its enrollments",
+        &[T1, ",S1,U1X,student,Bo,Kim,bo@x.org,05,D1,ST1,C1,Math,05,,", U2, U3, A1],
+        &["classes.unchanged=1", "enrollments.unchanged=4", "identifier-corrected@U1X", "schools.unchanged=1",
+          "staff.unchanged=2", "students.unchanged=2", "students.updated=1"]),
     full_sync("full sync with REMOVE-CLASS counts each ended enrollment once",
         &["remove-class,S1,T1,teacher,Ann,Lee,ann@x.org,,,,C1,Math,05,,", ",S1,U1,student,Bo,Kim,bo@x.org,05,D1,ST1,,,,,",
           ",S1,U2,student,Cy,Ho,cy@x.org,05,D2,,,,,,", ",S1,U3,student,Di,Ro,di@x.org,05,,,,,,,"],

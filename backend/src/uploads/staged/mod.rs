@@ -42,8 +42,9 @@ use axum::Json;
 use shared::api::{StagedCreated, Standing};
 use shared::{FileKind, Options, Validator};
 
+pub use cache::free_later;
+use cache::Kept;
 pub use cache::StagedCache;
-use cache::{free_later, Kept};
 use parts::{decode, Encoding};
 use rows::{Received, StagedRow, UploadState};
 
