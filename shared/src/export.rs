@@ -11,62 +11,159 @@ use crate::csv_out::{write_row, Audience};
 use crate::dictionary::{Field, DEMOGRAPHICS_COLUMNS, USERS_COLUMNS};
 use crate::records::{Action, ClassRecord, EnrollmentRecord, Records, Role, UserRecord};
 
+/// A file written a row at a time, so it can be sent in parts without
+/// ever being held whole.
+pub trait CsvRows {
+    /// Writes the next row (the header first) into `out`; false at the end.
+    fn next_row(&mut self, out: &mut Vec<u8>) -> bool;
+
+    /// A row that did not fit the last part, to start the next one.
+    fn pending(&mut self) -> &mut Vec<u8>;
+
+    /// The next part: whole rows, at most `max_bytes` of them (unless a
+    /// single row is longer); `None` once everything is written.
+    fn next_part(&mut self, max_bytes: usize) -> Option<Vec<u8>> {
+        let mut out = std::mem::take(self.pending());
+        let mut row = Vec::new();
+        while self.next_row(&mut row) {
+            if !out.is_empty() && out.len() + row.len() > max_bytes {
+                *self.pending() = row;
+                break;
+            }
+            out.append(&mut row);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The whole file.
+    fn whole(&mut self) -> Vec<u8> {
+        self.next_part(usize::MAX).unwrap_or_default()
+    }
+}
+
+/// Where a `UsersCsv` is.
+#[derive(Debug, Clone, Copy)]
+enum UsersStep {
+    Header,
+    Enrollment(usize),
+    RemovedClass(usize),
+    /// A user, and which of their schools.
+    User(usize, usize),
+    Done,
+}
+
 /// The users.csv of some records: one row per enrollment, one row per school
 /// for a user without one, and a row with the action for what is removed.
-/// Every column of the dictionary, written for `audience`.
-pub fn users_csv(records: &Records, audience: Audience) -> Vec<u8> {
-    let mut out = audience.file_start();
-    write_row(&mut out, USERS_COLUMNS.iter().map(|c| c.name), audience);
-    let users: HashMap<&str, &UserRecord> =
-        records.users.iter().map(|u| (&*u.user_id, u)).collect();
-    let classes: HashMap<&str, &ClassRecord> =
-        records.classes.iter().map(|c| (&*c.class_id, c)).collect();
-    // (user, school) pairs that have a row already.
-    let mut written: HashSet<(&str, &str)> = HashSet::new();
-    for enrollment in &records.enrollments {
-        let (Some(user), Some(class)) = (
-            users.get(&*enrollment.user_id),
-            classes.get(&*enrollment.class_id),
-        ) else {
-            continue;
-        };
-        written.insert((&*user.user_id, &class.school_id));
-        let action = enrollment.remove.then_some(Action::RemoveEnrollment);
-        write_user_row(
-            &mut out,
+/// Every column of the dictionary, written for `audience`, a row at a time.
+pub struct UsersCsv<'r> {
+    records: &'r Records,
+    audience: Audience,
+    users: HashMap<&'r str, &'r UserRecord>,
+    classes: HashMap<&'r str, &'r ClassRecord>,
+    /// (user, school) pairs that have a row already.
+    written: HashSet<(&'r str, &'r str)>,
+    step: UsersStep,
+    pending: Vec<u8>,
+}
+
+impl<'r> UsersCsv<'r> {
+    /// The file of `records`, for `audience`.
+    pub fn new(records: &'r Records, audience: Audience) -> Self {
+        UsersCsv {
+            records,
             audience,
-            action,
-            user,
-            &class.school_id,
-            Some((class, Some(enrollment))),
-        );
-    }
-    for class in records.classes.iter().filter(|c| c.remove) {
-        // REMOVE-CLASS needs a row, with some user of the class's school.
-        if let Some(user) = records
-            .users
-            .iter()
-            .find(|u| u.school_ids.contains(&class.school_id))
-        {
-            write_user_row(
-                &mut out,
-                audience,
-                Some(Action::RemoveClass),
-                user,
-                &class.school_id,
-                Some((class, None)),
-            );
+            users: records.users.iter().map(|u| (&*u.user_id, u)).collect(),
+            classes: records.classes.iter().map(|c| (&*c.class_id, c)).collect(),
+            written: HashSet::new(),
+            step: UsersStep::Header,
+            pending: Vec::new(),
         }
     }
-    for user in &records.users {
-        let action = user.deactivate.then_some(Action::DeactivateUser);
-        for school_id in &user.school_ids {
-            if action.is_some() || !written.contains(&(&*user.user_id, school_id.as_str())) {
-                write_user_row(&mut out, audience, action, user, school_id, None);
+}
+
+impl CsvRows for UsersCsv<'_> {
+    fn pending(&mut self) -> &mut Vec<u8> {
+        &mut self.pending
+    }
+
+    fn next_row(&mut self, out: &mut Vec<u8>) -> bool {
+        let records = self.records;
+        let audience = self.audience;
+        loop {
+            match self.step {
+                UsersStep::Header => {
+                    out.extend(audience.file_start());
+                    write_row(out, USERS_COLUMNS.iter().map(|c| c.name), audience);
+                    self.step = UsersStep::Enrollment(0);
+                    return true;
+                }
+                UsersStep::Enrollment(i) => {
+                    let Some(enrollment) = records.enrollments.get(i) else {
+                        self.step = UsersStep::RemovedClass(0);
+                        continue;
+                    };
+                    self.step = UsersStep::Enrollment(i + 1);
+                    let (Some(user), Some(class)) = (
+                        self.users.get(&*enrollment.user_id).copied(),
+                        self.classes.get(&*enrollment.class_id).copied(),
+                    ) else {
+                        continue;
+                    };
+                    self.written.insert((&*user.user_id, &class.school_id));
+                    let action = enrollment.remove.then_some(Action::RemoveEnrollment);
+                    let school_id = &class.school_id;
+                    let class = Some((class, Some(enrollment)));
+                    write_user_row(out, audience, action, user, school_id, class);
+                    return true;
+                }
+                UsersStep::RemovedClass(i) => {
+                    let Some(class) = records.classes.get(i) else {
+                        self.step = UsersStep::User(0, 0);
+                        continue;
+                    };
+                    self.step = UsersStep::RemovedClass(i + 1);
+                    if !class.remove {
+                        continue;
+                    }
+                    // REMOVE-CLASS needs a row, with some user of the class's school.
+                    let user = records
+                        .users
+                        .iter()
+                        .find(|u| u.school_ids.contains(&class.school_id));
+                    if let Some(user) = user {
+                        let school_id = &class.school_id;
+                        let action = Some(Action::RemoveClass);
+                        write_user_row(out, audience, action, user, school_id, Some((class, None)));
+                        return true;
+                    }
+                }
+                UsersStep::User(i, j) => {
+                    let Some(user) = records.users.get(i) else {
+                        self.step = UsersStep::Done;
+                        continue;
+                    };
+                    let Some(school_id) = user.school_ids.get(j) else {
+                        self.step = UsersStep::User(i + 1, 0);
+                        continue;
+                    };
+                    self.step = UsersStep::User(i, j + 1);
+                    let action = user.deactivate.then_some(Action::DeactivateUser);
+                    if action.is_some()
+                        || !self.written.contains(&(&*user.user_id, school_id.as_str()))
+                    {
+                        write_user_row(out, audience, action, user, school_id, None);
+                        return true;
+                    }
+                }
+                UsersStep::Done => return false,
             }
         }
     }
-    out
+}
+
+/// The whole users.csv of some records (see `UsersCsv`).
+pub fn users_csv(records: &Records, audience: Audience) -> Vec<u8> {
+    UsersCsv::new(records, audience).whole()
 }
 
 fn write_user_row(
@@ -110,23 +207,57 @@ fn write_user_row(
 }
 
 /// The demographics.csv of some records: the columns any record has, in
-/// dictionary order, written for `audience`.
-pub fn demographics_csv(records: &Records, audience: Audience) -> Vec<u8> {
-    let columns: Vec<&str> = DEMOGRAPHICS_COLUMNS
-        .iter()
-        .map(|c| c.name)
-        .filter(|name| {
-            *name == "userId"
-                || records
-                    .demographics
-                    .iter()
-                    .any(|d| d.values.contains_key(*name))
-        })
-        .collect();
-    let mut out = audience.file_start();
-    write_row(&mut out, columns.iter().copied(), audience);
-    for record in &records.demographics {
-        let cells = columns.iter().map(|name| {
+/// dictionary order, written for `audience`, a row at a time.
+pub struct DemographicsCsv<'r> {
+    records: &'r Records,
+    audience: Audience,
+    columns: Vec<&'static str>,
+    /// The next record's index, after the header (`None` before it).
+    next: Option<usize>,
+    pending: Vec<u8>,
+}
+
+impl<'r> DemographicsCsv<'r> {
+    /// The file of `records`, for `audience`.
+    pub fn new(records: &'r Records, audience: Audience) -> Self {
+        let columns = DEMOGRAPHICS_COLUMNS
+            .iter()
+            .map(|c| c.name)
+            .filter(|name| {
+                *name == "userId"
+                    || records
+                        .demographics
+                        .iter()
+                        .any(|d| d.values.contains_key(*name))
+            })
+            .collect();
+        DemographicsCsv {
+            records,
+            audience,
+            columns,
+            next: None,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl CsvRows for DemographicsCsv<'_> {
+    fn pending(&mut self) -> &mut Vec<u8> {
+        &mut self.pending
+    }
+
+    fn next_row(&mut self, out: &mut Vec<u8>) -> bool {
+        let Some(next) = self.next else {
+            out.extend(self.audience.file_start());
+            write_row(out, self.columns.iter().copied(), self.audience);
+            self.next = Some(0);
+            return true;
+        };
+        let Some(record) = self.records.demographics.get(next) else {
+            return false;
+        };
+        self.next = Some(next + 1);
+        let cells = self.columns.iter().map(|name| {
             if *name == "userId" {
                 record.user_id.as_str()
             } else {
@@ -137,9 +268,14 @@ pub fn demographics_csv(records: &Records, audience: Audience) -> Vec<u8> {
                     .unwrap_or("")
             }
         });
-        write_row(&mut out, cells, audience);
+        write_row(out, cells, self.audience);
+        true
     }
-    out
+}
+
+/// The whole demographics.csv of some records (see `DemographicsCsv`).
+pub fn demographics_csv(records: &Records, audience: Audience) -> Vec<u8> {
+    DemographicsCsv::new(records, audience).whole()
 }
 
 #[cfg(test)]
@@ -220,6 +356,35 @@ mod tests {
                 "{audience:?}"
             );
         }
+    }
+
+    #[test]
+    fn parts_are_whole_rows_that_make_the_file() {
+        let sample = generate(&SampleOptions {
+            students: 300,
+            seed: 3,
+            error_rate: 0.0,
+        });
+        let records = validate(
+            &sample.users_csv,
+            Some(&sample.demographics_csv),
+            Options::default(),
+        )
+        .records;
+        let whole = users_csv(&records, Audience::Program);
+        let mut parts = Vec::new();
+        let mut writer = UsersCsv::new(&records, Audience::Program);
+        while let Some(part) = writer.next_part(4096) {
+            assert!(part.len() <= 4096, "{}", part.len());
+            assert!(part.ends_with(b"\r\n"), "a part ends with a whole row");
+            parts.push(part);
+        }
+        assert!(parts.len() > 5);
+        assert_eq!(parts.concat(), whole);
+        let demographics = demographics_csv(&records, Audience::Person);
+        let mut writer = DemographicsCsv::new(&records, Audience::Person);
+        let parts: Vec<Vec<u8>> = std::iter::from_fn(|| writer.next_part(1000)).collect();
+        assert_eq!(parts.concat(), demographics);
     }
 
     #[test]
