@@ -453,8 +453,8 @@ pub fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
 
     // 3. Preview; commit unless only a preview was asked for.
     let page = ChangesPage {
-        changes_offset: 0,
         changes_limit: Some(args.changes),
+        ..ChangesPage::default()
     };
     let preview = server.retrying("the preview", || {
         server.post_json(&format!("{staged}/preview"), &page)

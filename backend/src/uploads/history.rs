@@ -162,17 +162,9 @@ pub async fn committed_report(
     caller: &Caller,
     history_id: i64,
 ) -> ApiResult<super::UploadReport> {
-    let entry = load_upload(state, &caller.admin, history_id).await?;
-    Ok(super::UploadReport {
-        upload_id: Some(entry.id),
-        committed: true,
-        counts: entry.counts,
-        per_school: entry.per_school,
-        changes: Vec::new(),
-        changes_total: 0,
-        findings: entry.findings,
-        hold: None,
-    })
+    Ok(load_upload(state, &caller.admin, history_id)
+        .await?
+        .report())
 }
 
 async fn one(

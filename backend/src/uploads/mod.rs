@@ -62,6 +62,7 @@ fn page_of(request: &UploadRequest) -> ChangesPage {
     ChangesPage {
         changes_offset: request.changes_offset,
         changes_limit: request.changes_limit,
+        ..ChangesPage::default()
     }
 }
 

@@ -14,8 +14,10 @@ use crate::access::Caller;
 
 /// Changes in one page of a report unless the caller asks for another size.
 pub const DEFAULT_CHANGES_PAGE: usize = 200;
-/// The most changes one page may hold.
+/// The most changes, or findings, one page may hold.
 pub const MAX_CHANGES_PAGE: usize = 5_000;
+/// Findings in one page of a report unless the caller asks for another size.
+pub const DEFAULT_FINDINGS_PAGE: usize = 1_000;
 
 /// The findings of a plan, as the report and the history carry them.
 pub fn report_findings(plan: &Plan) -> Vec<ServerFinding> {
@@ -59,7 +61,18 @@ pub fn report_of(
         per_school: plan.per_school.clone(),
         changes: page_of_changes,
         changes_total: changes.len(),
-        findings: report_findings(plan),
+        findings: plan
+            .findings
+            .iter()
+            .skip(page.findings_offset)
+            .take(
+                page.findings_limit
+                    .unwrap_or(DEFAULT_FINDINGS_PAGE)
+                    .min(MAX_CHANGES_PAGE),
+            )
+            .map(ServerFinding::from)
+            .collect(),
+        findings_total: plan.findings.len(),
         hold: (!plan.hold.is_empty()).then(|| Hold {
             reasons: plan.hold.iter().map(|r| r.describe(full)).collect(),
         }),

@@ -10,7 +10,7 @@ use frontend::format::count;
 
 use super::local_time;
 use frontend::upload_report::UploadReportView;
-use shared::api::{HistoryStatus, Tally, UploadReport, UploadSummary};
+use shared::api::{HistoryStatus, Tally, UploadSummary};
 
 /// What an entry's `status` says, for people.
 fn status_text(status: HistoryStatus) -> &'static str {
@@ -46,16 +46,7 @@ pub fn HistoryPage() -> impl IntoView {
                             let id = upload.id;
                             let c = upload.counts;
                             let sum = |f: fn(&Tally) -> u64| count(c.entities().iter().map(|(_, t)| f(t)).sum());
-                            let report = UploadReport {
-                                upload_id: Some(upload.id),
-                                committed: upload.status == HistoryStatus::Committed,
-                                counts: upload.counts,
-                                per_school: upload.per_school.clone(),
-                                changes: Vec::new(),
-                                changes_total: 0,
-                                findings: upload.findings.clone(),
-                                hold: None,
-                            };
+                            let report = upload.report();
                             // A minted session did no upload: its "file" is
                             // the origin it was minted for, with no report.
                             let session_created = upload.status == HistoryStatus::SessionCreated;

@@ -231,8 +231,11 @@ pub struct UploadReport {
     pub changes: Vec<Change>,
     /// Changes over all pages.
     pub changes_total: usize,
-    /// Findings against stored data (server-side).
+    /// One page of the findings against stored data (server-side).
     pub findings: Vec<ServerFinding>,
+    /// Findings over all pages.
+    #[serde(default)]
+    pub findings_total: usize,
     /// The safety hold, when the commit needs `confirm`.
     pub hold: Option<Hold>,
 }
@@ -248,7 +251,7 @@ pub struct Submission {
     pub mode: Mode,
 }
 
-/// Which page of the change list a report shows.
+/// Which page of the change list, and of the findings, a report shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangesPage {
@@ -257,6 +260,11 @@ pub struct ChangesPage {
     pub changes_offset: usize,
     /// Changes in the page (200 when left out, at most 5,000).
     pub changes_limit: Option<usize>,
+    /// Findings to skip.
+    #[serde(default)]
+    pub findings_offset: usize,
+    /// Findings in the page (1,000 when left out, at most 5,000).
+    pub findings_limit: Option<usize>,
 }
 
 /// A commit: go ahead although the safety hold applies, and a page.
@@ -393,4 +401,22 @@ pub struct UploadSummary {
     pub per_school: BTreeMap<String, Counts>,
     /// Findings against stored data.
     pub findings: Vec<ServerFinding>,
+}
+
+impl UploadSummary {
+    /// The entry's report: its counts and findings (its page of changes is
+    /// gone with the plan it was made from).
+    pub fn report(&self) -> UploadReport {
+        UploadReport {
+            upload_id: Some(self.id),
+            committed: self.status == HistoryStatus::Committed,
+            counts: self.counts,
+            per_school: self.per_school.clone(),
+            changes: Vec::new(),
+            changes_total: 0,
+            findings_total: self.findings.len(),
+            findings: self.findings.clone(),
+            hold: None,
+        }
+    }
 }
