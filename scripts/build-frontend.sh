@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Builds the browser app (frontend/) with Trunk into dist/ (release, wasm-opt
-# -Oz). Uses only local tools: run scripts/install-tools.sh once first.
-# Extra arguments go to `trunk build`, e.g. `--public-url /app/`.
+# -Oz), then the <roster-validator> web component into dist/widget/. Uses
+# only local tools: run scripts/install-tools.sh once first.
+#
+#   bash scripts/build-frontend.sh [--no-widget] [trunk build arguments…]
+#
+# --no-widget builds the app only (a first run need not wait for the web
+# component). Other arguments go to the app's `trunk build`, e.g.
+# `--public-url /app/`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +22,16 @@ for tool in trunk wasm-bindgen wasm-opt; do
     }
 done
 
+widget=1
+if [[ "${1:-}" == "--no-widget" ]]; then
+    widget=0
+    shift
+fi
+
 trunk build --release "$@"
+if [[ "$widget" == 0 ]]; then
+    exit 0
+fi
 # The <roster-validator> web component (frontend/widget/), after the app,
 # whose build empties dist/: fixed file names, since portals link them.
 trunk build --release --filehash false --dist dist/widget --public-url /widget/ frontend/widget/index.html
