@@ -15,9 +15,9 @@ use shared::api::ErrorBody;
 pub fn describe_bytes(n: usize) -> String {
     const KIB: usize = 1 << 10;
     const MIB: usize = 1 << 20;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
-    } else if n >= KIB && n % KIB == 0 {
+    } else if n >= KIB && n.is_multiple_of(KIB) {
         format!("{} KiB", n / KIB)
     } else {
         format!("{n} bytes")

@@ -432,19 +432,25 @@ impl<'a> Planner<'a> {
             ) else {
                 continue;
             };
-            self.unlisted_changes.push(Change::new(
-                ChangeEntity::Enrollment,
-                format!("{}/{}", user.user_id, class.class_id),
-                ChangeKind::Removed,
-            ));
-            let school = self
-                .index
-                .school_id_of
-                .get(&class.school)
-                .copied()
-                .unwrap_or("");
-            self.count(&[school], Entity::Enrollments, Outcome::Removed);
+            self.stored_enrollment_removed(user, class);
         }
+    }
+
+    /// A stored enrollment the file does not list ends: shown to the
+    /// district's admins, counted removed in its class's school.
+    fn stored_enrollment_removed(&mut self, user: &StoredUser, class: &StoredClass) {
+        self.unlisted_changes.push(Change::new(
+            ChangeEntity::Enrollment,
+            format!("{}/{}", user.user_id, class.class_id),
+            ChangeKind::Removed,
+        ));
+        let school = self
+            .index
+            .school_id_of
+            .get(&class.school)
+            .copied()
+            .unwrap_or("");
+        self.count(&[school], Entity::Enrollments, Outcome::Removed);
     }
 
     fn classes(&mut self) {
@@ -693,18 +699,7 @@ impl<'a> Planner<'a> {
                 primary_teacher: stored.enrollments[key].primary_teacher,
                 active: false,
             });
-            self.unlisted_changes.push(Change::new(
-                ChangeEntity::Enrollment,
-                format!("{}/{}", user.user_id, class.class_id),
-                ChangeKind::Removed,
-            ));
-            let school = self
-                .index
-                .school_id_of
-                .get(&class.school)
-                .copied()
-                .unwrap_or("");
-            self.count(&[school], Entity::Enrollments, Outcome::Removed);
+            self.stored_enrollment_removed(user, class);
         }
     }
 
