@@ -50,7 +50,10 @@ if [[ "$(trunk --version 2>/dev/null || true)" == "trunk $TRUNK_VERSION" ]]; the
     say "trunk $TRUNK_VERSION: installed"
 else
     say "trunk $TRUNK_VERSION: installing (takes several minutes)"
-    cargo install trunk --locked --version "$TRUNK_VERSION"
+    # Without its default features (TLS for downloading tools, and its own
+    # update check): Trunk runs offline here (Trunk.toml), and 16 crates fewer
+    # build (about a tenth less CPU time, measured).
+    cargo install trunk --locked --version "$TRUNK_VERSION" --no-default-features
 fi
 
 # 3. wasm-bindgen-cli, exactly the wasm-bindgen version in Cargo.lock. Not
