@@ -9,12 +9,14 @@
 //   ROSTERGATE_BIN=target/release/rostergate ROSTERGATE_BENCH_STUDENTS=22000 node bench/process.mjs
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  root, startServer, launchBrowser, newPage, signIn, chooseFiles, sample, verdict,
-} from '../tests/browser/support.mjs';
+import { fileURLToPath } from 'node:url';
 
 const students = Number(process.env.ROSTERGATE_BENCH_STUDENTS ?? 243000);
-process.env.ROSTERGATE_BIN ??= join(root, 'target/release/rostergate');
+// The release server unless told otherwise (support.mjs reads it on import).
+process.env.ROSTERGATE_BIN ??= fileURLToPath(new URL('../target/release/rostergate', import.meta.url));
+const {
+  startServer, launchBrowser, newPage, signIn, chooseFiles, sample, verdict,
+} = await import('../tests/browser/support.mjs');
 
 const dir = sample(students);
 const users = join(dir, 'users.csv');
@@ -49,10 +51,16 @@ try {
     const applied = Date.now();
     await apply.click();
     await page.getByRole('heading', { name: 'Report' }).waitFor({ timeout: 600_000 });
+    // The server's own split (load, plan, apply) from its log.
+    const server_split = server.log().split('\n')
+      .filter((line) => /upload (planned|committed)|route="\/api\/uploads\/staged/.test(line))
+      .map((line) => line.replace(/^.*?INFO /, ''))
+      .filter((line) => !/PUT/.test(line));
     console.log(JSON.stringify({
       upload, rows, validateSeconds: +(validateMs / 1000).toFixed(2),
       processToPreviewSeconds: +previewSeconds.toFixed(2),
       applySeconds: +((Date.now() - applied) / 1000).toFixed(2),
+      server: server_split.slice(-6),
     }));
   }
 } finally {

@@ -1,15 +1,19 @@
-//! What a process keeps of the staged uploads it has read: the validated
-//! records and the last plan, so that paging through a preview and the
-//! commit that follows it on the same process need not read the parts and
-//! plan again. Any other process reads the parts from the database and
-//! plans again; a kept plan is reused only while the roster is at the
-//! version it was made at (`pipeline`). At most a few uploads are kept
-//! (each holds a roster's worth of records): the least recently used goes.
+//! What a process keeps of the staged uploads it serves, so that the usual
+//! case (every request of an upload on one process) does no work twice:
+//! while parts arrive, a validator fed with each part as it is stored (the
+//! preview then finishes it instead of reading the parts back); after the
+//! preview, the validated records and the last plan, for paging and for the
+//! commit. A part stored by another process, or a change of the district's
+//! schools, makes it useless: the preview then reads the parts from the
+//! database, as any other process does. A kept plan is reused only while
+//! the roster is at the version it was made at (`pipeline`). At most a few
+//! uploads are kept (each holds a roster's worth of records): the least
+//! recently used goes.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use shared::Validated;
+use shared::{Validated, Validator};
 
 use crate::uploads::pipeline::Planned;
 
@@ -22,29 +26,44 @@ pub struct Kept {
     pub planned: Option<Planned>,
 }
 
+/// An upload whose parts this process has fed to a validator as they came.
+pub struct Reading {
+    pub validator: Box<Validator>,
+    /// The parts of each file it has read (users, demographics).
+    pub parts: (u32, u32),
+    /// The district's school IDs it was made with.
+    pub schools: Option<Vec<String>>,
+}
+
+/// What is kept of one upload.
+pub enum Entry {
+    Reading(Reading),
+    Kept(Box<Kept>),
+}
+
 /// The process's kept uploads, most recently used last.
 #[derive(Default)]
 pub struct StagedCache {
-    kept: Mutex<VecDeque<(String, Kept)>>,
+    kept: Mutex<VecDeque<(String, Entry)>>,
 }
 
 impl StagedCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Kept)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Entry)>> {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Takes what is kept of upload `id` (a request holds it while it runs,
     /// and gives it back with `keep`).
-    pub fn take(&self, id: &str) -> Option<Kept> {
+    pub fn take(&self, id: &str) -> Option<Entry> {
         let mut kept = self.lock();
         let at = kept.iter().position(|(key, _)| key == id)?;
         kept.remove(at).map(|(_, kept)| kept)
     }
 
-    /// Keeps upload `id`'s files and plan, dropping the least recently used
+    /// Keeps what there is of upload `id`, dropping the least recently used
     /// beyond the limit. What is dropped is freed off the async workers.
-    pub fn keep(&self, id: &str, upload: Kept) {
-        let dropped: Vec<(String, Kept)> = {
+    pub fn keep(&self, id: &str, upload: Entry) {
+        let dropped: Vec<(String, Entry)> = {
             let mut kept = self.lock();
             kept.retain(|(key, _)| key != id);
             kept.push_back((id.to_string(), upload));

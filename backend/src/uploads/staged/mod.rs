@@ -43,8 +43,8 @@ use shared::api::{StagedCreated, Standing};
 use shared::{FileKind, Options, Validator};
 
 pub use cache::free_later;
-use cache::Kept;
 pub use cache::StagedCache;
+use cache::{Entry, Kept, Reading};
 use parts::{decode, Encoding};
 use rows::{Received, StagedRow, UploadState};
 
@@ -118,8 +118,8 @@ async fn part(
     let encoding = Encoding::of(&headers)?;
     // Decompressing takes CPU time: off the async workers.
     let checked = body.clone();
-    let decompressed = tokio::task::spawn_blocking(move || -> ApiResult<u64> {
-        Ok(decode(&checked, encoding)?.len() as u64)
+    let data = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+        Ok(decode(&checked, encoding)?.into_owned())
     })
     .await
     .map_err(anyhow::Error::from)??;
@@ -130,10 +130,61 @@ async fn part(
         n,
         &body,
         encoding == Encoding::Gzip,
-        decompressed,
+        data.len() as u64,
     )
     .await?;
+    read_ahead(&state, &caller, &upload, file, n, data).await;
     Ok(Json(received))
+}
+
+/// Feeds a stored part to the validator this process keeps for the upload
+/// (made with its first part), so the preview need not read the parts back.
+/// It gives up (and the preview reads them from the database) when a part
+/// went to another process, or at any failure: it is only a head start.
+async fn read_ahead(
+    state: &AppState,
+    caller: &Caller,
+    upload: &StagedRow,
+    file: FileKind,
+    n: u32,
+    data: Vec<u8>,
+) {
+    let expected = |parts: (u32, u32)| match file {
+        FileKind::Users => parts == (n, 0),
+        FileKind::Demographics => parts == (upload.users.next_part, n),
+    };
+    let reading = match state.staged.take(&upload.id) {
+        Some(Entry::Reading(reading)) if expected(reading.parts) => reading,
+        Some(other) => return free_later(other),
+        None if file == FileKind::Users && n == 0 => {
+            let Ok(options) = pipeline::options(state, caller).await else {
+                return;
+            };
+            Reading {
+                schools: options.known_school_ids.clone(),
+                validator: Box::new(Validator::new(options)),
+                parts: (0, 0),
+            }
+        }
+        None => return,
+    };
+    let max_rows = state.config.max_rows;
+    let fed = tokio::task::spawn_blocking(move || {
+        let mut reading = reading;
+        reading.validator.push(file, &data);
+        match file {
+            FileKind::Users => reading.parts.0 += 1,
+            FileKind::Demographics => reading.parts.1 += 1,
+        }
+        // Over the row limit: the preview finds it reading the parts.
+        pipeline::check_row_limit(reading.validator.progress(), max_rows)
+            .ok()
+            .map(|()| reading)
+    })
+    .await;
+    if let Ok(Some(reading)) = fed {
+        state.staged.keep(&upload.id, Entry::Reading(reading));
+    }
 }
 
 async fn users_part(
@@ -160,8 +211,23 @@ async fn demographics_part(
 /// parts read back from the database through the validator (the first time
 /// ends the input). Over the row limit, the upload is dropped (413).
 async fn validated(state: &AppState, upload: &StagedRow, options: Options) -> ApiResult<Kept> {
-    if let Some(kept) = state.staged.take(&upload.id) {
-        return Ok(kept);
+    let all_parts = (upload.users.next_part, upload.demographics.next_part);
+    match state.staged.take(&upload.id) {
+        Some(Entry::Kept(kept)) => return Ok(*kept),
+        // Every part went through this process's validator, made with the
+        // district's schools as they are: finish it.
+        Some(Entry::Reading(reading))
+            if reading.parts == all_parts && reading.schools == options.known_school_ids =>
+        {
+            rows::end_input(&state.pool, &upload.id).await?;
+            let validated = cpu_heavy(|| reading.validator.finish());
+            return Ok(Kept {
+                validated: std::sync::Arc::new(validated),
+                planned: None,
+            });
+        }
+        Some(stale) => free_later(stale),
+        None => {}
     }
     rows::end_input(&state.pool, &upload.id).await?;
     let mut validator = Validator::new(options);
@@ -240,7 +306,7 @@ async fn preview(
         }
         Err(refused) => Err(refused),
     };
-    state.staged.keep(&id, kept);
+    state.staged.keep(&id, Entry::Kept(Box::new(kept)));
     Ok(Json(report?))
 }
 
@@ -283,7 +349,7 @@ async fn commit(
             Ok(Json(report))
         }
         Err(error) => {
-            state.staged.keep(&id, kept);
+            state.staged.keep(&id, Entry::Kept(Box::new(kept)));
             Err(error)
         }
     }
