@@ -3,7 +3,7 @@
 //! as "no changes".
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -20,7 +20,8 @@ use shared::csv_out::Audience;
 use shared::dictionary::{FileKind, ValueKind};
 use shared::export::{demographics_csv, users_csv};
 use shared::records::{
-    ClassRecord, DemographicsRecord, EnrollmentRecord, Records, Role, UserRecord,
+    ClassRecord, DemographicsRecord, DemographicsValues, EnrollmentRecord, Records, Role,
+    UserRecord,
 };
 use shared::IssueCode;
 use sqlx::{AnyPool, Row};
@@ -412,7 +413,7 @@ fn records_of(stored: &Stored, scope: Scope, school: Option<&str>) -> Records {
         };
         let user = &records.users[user];
         // The server wrote every stored value; one that does not read is skipped.
-        let Ok(values) = serde_json::from_str::<BTreeMap<String, Option<String>>>(json) else {
+        let Ok(values) = serde_json::from_str::<DemographicsValues>(json) else {
             continue;
         };
         if user.role == Role::Student {

@@ -535,7 +535,7 @@ async fn the_roster_written_in_memory_equals_the_roster_read_back() {
             e.remove = true;
         }
         if let Some(d) = changed.demographics.first_mut() {
-            d.values.insert("sex".into(), Some("other".into()));
+            d.values.insert("sex", Some("other".into()));
         }
         let mut corrected = records.clone();
         let teacher = corrected

@@ -1,8 +1,6 @@
 //! The demographics.csv passes: one row per student, keyed by userId, which
 //! must be a student of the accompanying users.csv.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap;
 
 use crate::cells;
@@ -10,7 +8,7 @@ use crate::codes::IssueCode;
 use crate::dictionary::{ColumnSpec, Field, FileKind};
 use crate::header::Layout;
 use crate::reader::Record;
-use crate::records::{DemographicsRecord, Role};
+use crate::records::{DemographicsRecord, DemographicsValues, Role};
 use crate::report::Finding;
 use crate::sink::Sink;
 
@@ -37,21 +35,26 @@ impl DemographicsPass {
 
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
         let mut has_error = false;
-        let mut values = BTreeMap::new();
+        let mut values = DemographicsValues::default();
         for (position, spec) in self.columns.iter().enumerate() {
+            // userId is the record's key, not one of its values.
+            let is_value = position != self.user_id_position;
             let value = cells::cell_value(record.field(position));
             if value.is_empty() {
                 if spec.value_required {
                     has_error = true;
                     sink.push(cells::missing_value(FILE, record.row, spec.name, ""));
                 }
-                values.insert(spec.name.to_string(), None);
+                if is_value {
+                    values.insert(spec.name, None);
+                }
                 continue;
             }
             match cells::cast(spec.kind, value) {
-                Ok(canonical) => {
-                    values.insert(spec.name.to_string(), Some(canonical.into_owned()));
+                Ok(canonical) if is_value => {
+                    values.insert(spec.name, Some(canonical));
                 }
+                Ok(_) => {}
                 Err(problem) => {
                     has_error = true;
                     sink.push(problem.finding(FILE, record.row, spec.name, value));
@@ -72,7 +75,6 @@ impl DemographicsPass {
             return;
         }
         self.first_row_of.insert(user_id.into(), record.row);
-        values.remove("userId");
         self.records.push((
             record.row,
             DemographicsRecord {

@@ -228,7 +228,7 @@ impl<'r> DemographicsCsv<'r> {
                     || records
                         .demographics
                         .iter()
-                        .any(|d| d.values.contains_key(*name))
+                        .any(|d| d.values.contains_key(name))
             })
             .collect();
         DemographicsCsv {
@@ -261,11 +261,7 @@ impl CsvRows for DemographicsCsv<'_> {
             if *name == "userId" {
                 record.user_id.as_str()
             } else {
-                record
-                    .values
-                    .get(*name)
-                    .and_then(|v| v.as_deref())
-                    .unwrap_or("")
+                record.values.get(name).flatten().unwrap_or("")
             }
         });
         write_row(out, cells, self.audience);

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dictionary::{ACTIONS, ROLES};
+use crate::dictionary::{
+    ACTIONS, DEMOGRAPHICS_COLUMNS, FREE_REDUCED_LUNCH_VALUES, ROLES, SEX_VALUES,
+};
 
 /// A user's role (`userRole`); its words are `dictionary::ROLES`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -145,7 +147,103 @@ pub struct DemographicsRecord {
     /// `userId`: a student of the accompanying users.csv.
     pub user_id: String,
     /// Header name → canonical value.
-    pub values: BTreeMap<String, Option<String>>,
+    pub values: DemographicsValues,
+}
+
+/// One student's demographics values by column, in column-name order (the
+/// JSON is an object of header name to value). Compact, since a district
+/// has hundreds of thousands of them: the column names are the
+/// dictionary's own, and the values of enumerations (booleans, sex, lunch)
+/// are its canonical words, so most cells take no allocation of their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemographicsValues(Vec<(&'static str, Option<Cow<'static, str>>)>);
+
+/// The dictionary's name of a demographics column.
+fn column_name(column: &str) -> Option<&'static str> {
+    DEMOGRAPHICS_COLUMNS
+        .iter()
+        .map(|c| c.name)
+        .find(|name| *name == column)
+}
+
+impl DemographicsValues {
+    /// The value of `column`: `None` when the file does not have it,
+    /// `Some(None)` for a blank cell.
+    pub fn get(&self, column: &str) -> Option<Option<&str>> {
+        let at = self.0.binary_search_by(|(c, _)| (*c).cmp(column)).ok()?;
+        Some(self.0[at].1.as_deref())
+    }
+
+    /// Whether the file has `column`.
+    pub fn contains_key(&self, column: &str) -> bool {
+        self.get(column).is_some()
+    }
+
+    /// Sets `column` (a demographics column of the dictionary; false for
+    /// any other name, which is left out). A canonical word of an
+    /// enumeration is kept as the dictionary's own.
+    pub fn insert(&mut self, column: &str, value: Option<Cow<'_, str>>) -> bool {
+        let Some(name) = column_name(column) else {
+            return false;
+        };
+        let value = value.map(|v| match static_word(&v) {
+            Some(word) => Cow::Borrowed(word),
+            None => Cow::Owned(v.into_owned()),
+        });
+        match self.0.binary_search_by(|(c, _)| (*c).cmp(name)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (name, value)),
+        }
+        true
+    }
+
+    /// Each column the file has and its value.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> + '_ {
+        self.0.iter().map(|(c, v)| (*c, v.as_deref()))
+    }
+
+    /// How many columns.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No column.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A canonical word of the demographics enumerations, as the dictionary's
+/// own `&'static str`.
+fn static_word(value: &str) -> Option<&'static str> {
+    const BOOLEANS: &[&str] = &["TRUE", "FALSE"];
+    BOOLEANS
+        .iter()
+        .copied()
+        .chain(SEX_VALUES.iter().map(|(_, canonical)| *canonical))
+        .chain(FREE_REDUCED_LUNCH_VALUES.iter().copied())
+        .find(|word| *word == value)
+}
+
+impl Serialize for DemographicsValues {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for DemographicsValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, Option<String>>::deserialize(deserializer)?;
+        let mut values = DemographicsValues::default();
+        for (column, value) in map {
+            if !values.insert(&column, value.map(Cow::Owned)) {
+                return Err(serde::de::Error::custom(format!(
+                    "{column} is not a demographics.csv column"
+                )));
+            }
+        }
+        Ok(values)
+    }
 }
 
 /// The clean content of an upload.

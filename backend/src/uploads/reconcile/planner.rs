@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 // Planning a large upload is mostly hash look-ups of short keys: foldhash
 // is several times faster than std's SipHash there, and randomly seeded.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use shared::records::{ClassRecord, Records, Role, UserRecord};
+use shared::records::{ClassRecord, DemographicsValues, Records, Role, UserRecord};
 use shared::{FileKind, Finding, IssueCode};
 
 use super::index::{leading_zeros_stripped, EndedBy, EnrollmentsBy, Index};
@@ -729,14 +729,11 @@ impl<'a> Planner<'a> {
 /// a blank one clears the value.
 pub(super) fn demographics_json(
     stored: Option<&str>,
-    values: &BTreeMap<String, Option<String>>,
+    values: &DemographicsValues,
 ) -> Option<String> {
-    let to_json = |values: &BTreeMap<String, Option<String>>| {
-        serde_json::to_string(values).expect("a map of strings serializes")
-    };
     // The usual case, the same values again: they serialize to the stored
-    // JSON (a BTreeMap's keys come out in order).
-    let uploaded = to_json(values);
+    // JSON (both are written in column-name order).
+    let uploaded = serde_json::to_string(values).expect("a map of strings serializes");
     let Some(stored) = stored else {
         return Some(uploaded);
     };
@@ -750,12 +747,16 @@ pub(super) fn demographics_json(
     };
     if values
         .iter()
-        .all(|(column, value)| merged.get(column) == Some(value))
+        .all(|(column, value)| merged.get(column).map(Option::as_deref) == Some(value))
     {
         return None; // stored has more columns, and these are the same
     }
-    merged.extend(values.iter().map(|(c, v)| (c.clone(), v.clone())));
-    Some(to_json(&merged))
+    merged.extend(
+        values
+            .iter()
+            .map(|(c, v)| (c.to_string(), v.map(str::to_string))),
+    );
+    Some(serde_json::to_string(&merged).expect("a map of strings serializes"))
 }
 
 /// More than 10 % of the district's active users, classes or enrollments removed.

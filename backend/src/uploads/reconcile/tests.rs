@@ -278,12 +278,12 @@ fn ended_enrollments_are_shown_after_the_files_own_changes() {
 
 #[test]
 fn demographics_are_written_only_where_they_change() {
-    use std::collections::BTreeMap;
-    let values = |pairs: &[(&str, Option<&str>)]| -> BTreeMap<String, Option<String>> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.map(String::from)))
-            .collect()
+    let values = |pairs: &[(&str, Option<&str>)]| {
+        let mut values = shared::records::DemographicsValues::default();
+        for (column, value) in pairs {
+            assert!(values.insert(column, value.map(std::borrow::Cow::Borrowed)));
+        }
+        values
     };
     let stored = r#"{"iep":"true","sex":"female"}"#;
     let json = super::planner::demographics_json;
