@@ -35,7 +35,7 @@ impl DemographicsPass {
 
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
         let mut has_error = false;
-        let mut values = DemographicsValues::default();
+        let mut values = DemographicsValues::with_capacity(self.columns.len().saturating_sub(1));
         for (position, spec) in self.columns.iter().enumerate() {
             // userId is the record's key, not one of its values.
             let is_value = position != self.user_id_position;

@@ -167,6 +167,12 @@ fn column_name(column: &str) -> Option<&'static str> {
 }
 
 impl DemographicsValues {
+    /// Room for `columns` values, so that a record takes no more memory
+    /// than its columns need.
+    pub fn with_capacity(columns: usize) -> Self {
+        DemographicsValues(Vec::with_capacity(columns))
+    }
+
     /// The value of `column`: `None` when the file does not have it,
     /// `Some(None)` for a blank cell.
     pub fn get(&self, column: &str) -> Option<Option<&str>> {
@@ -234,7 +240,7 @@ impl Serialize for DemographicsValues {
 impl<'de> Deserialize<'de> for DemographicsValues {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<String, Option<String>>::deserialize(deserializer)?;
-        let mut values = DemographicsValues::default();
+        let mut values = DemographicsValues::with_capacity(map.len());
         for (column, value) in map {
             if !values.insert(&column, value.map(Cow::Owned)) {
                 return Err(serde::de::Error::custom(format!(
