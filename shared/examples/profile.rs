@@ -6,8 +6,10 @@
 //! chunks, as the benchmark does, e.g. under
 //! `valgrind --tool=callgrind target/release/examples/profile validate FILE`.
 //! `... -- stream FILE` reads the file 64 KiB at a time, as the CLI does
-//! (for max RSS without the file). `... -- report FILE` prints the whole report and records as JSON, to
-//! check that a change leaves them byte-identical.
+//! (for max RSS without the file). `... -- report FILE [DEMOGRAPHICS|-] [SCHOOLS]` prints the whole
+//! report (values included) and records as JSON, to check that a change
+//! leaves them byte-identical; SCHOOLS is a schools.csv as `rostergate
+//! sample` writes it (its first column: the known school IDs).
 
 use shared::sample::{generate, Sample, SampleOptions};
 use std::time::Instant;
@@ -91,21 +93,37 @@ fn main() {
                 validated.records.enrollments.len()
             );
         }
-        [mode, file] if mode == "report" => {
-            let bytes = std::fs::read(file).expect("FILE can be read");
-            let mut validator = Validator::new(Options::default());
-            for chunk in bytes.chunks(64 * 1024) {
+        [mode, file, rest @ ..] if mode == "report" && rest.len() <= 2 => {
+            let read = |file: &str| std::fs::read(file).expect("the file can be read");
+            let known_school_ids = rest.get(1).map(|schools| {
+                let text = String::from_utf8(read(schools)).expect("schools.csv is UTF-8");
+                let ids = text.lines().skip(1).filter_map(|l| l.split(',').next());
+                ids.map(String::from).collect()
+            });
+            let mut validator = Validator::new(Options {
+                known_school_ids,
+                ..Options::default()
+            });
+            for chunk in read(file).chunks(64 * 1024) {
                 validator.push_users(chunk);
             }
+            if let Some(demographics) = rest.first().filter(|d| *d != "-") {
+                for chunk in read(demographics).chunks(64 * 1024) {
+                    validator.push_demographics(chunk);
+                }
+            }
             let validated = validator.finish();
+            // The findings' values too (the JSON report leaves them out).
+            let values: Vec<_> = validated.report.findings.iter().map(|f| &f.value).collect();
             let json = serde_json::json!({
                 "report": validated.report,
+                "values": values,
                 "records": validated.records,
             });
             println!("{json:#}");
         }
         _ => {
-            eprintln!("usage: profile write ROWS FILE [ERROR_RATE] | profile validate FILE | profile stream FILE | profile report FILE");
+            eprintln!("usage: profile write ROWS FILE [ERROR_RATE] | profile validate FILE | profile stream FILE | profile report FILE [DEMOGRAPHICS|-] [SCHOOLS]");
             std::process::exit(2);
         }
     }
