@@ -1,7 +1,8 @@
 // Times the validator's WebAssembly build in Node (see wasm_bench.rs):
 //   node shared/examples/wasm_bench.mjs MODULE.wasm users.csv [schools.csv|-] [runs] [chunk]
 // prints one JSON line per run: seconds (the drop of the result included),
-// rows/s, errors, and the seconds of the pushes and of `finish`. schools.csv (as
+// rows/s, errors, the seconds of the pushes and of `finish`, and the
+// module's memory (the input's copy included). schools.csv (as
 // `rostergate sample` writes it) gives the known school IDs; `-` none.
 import { readFileSync } from 'node:fs';
 
@@ -34,5 +35,6 @@ for (let run = 1; run <= Number(runs); run++) {
   console.log(JSON.stringify({
     run, rows, seconds: +seconds.toFixed(3), rowsPerSecond: Math.round(rows / seconds), errors,
     pushSeconds: +(phase(0) / 1000).toFixed(3), finishSeconds: +(phase(1) / 1000).toFixed(3),
+    memoryMb: Math.round(memory.buffer.byteLength / 2 ** 20),
   }));
 }

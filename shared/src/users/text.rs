@@ -213,7 +213,18 @@ pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
         4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
+        // Word by word, the last word overlapping (in WebAssembly `memcmp`
+        // compares a byte at a time).
+        _ => {
+            let mut at = 0;
+            while at + 8 < n {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(a, n - 8) == word(b, n - 8)
+        }
     }
 }
 
@@ -310,6 +321,11 @@ mod tests {
             "Abcdefghijklmnop",
             "abcdefghijklmnopq",
             "abcdefghijklmnopr",
+            "bbcdefghijklmnopq",
+            "abcdefghijklmnopqrstuvwxyz0123456789",
+            "abcdefghijklmnopqrstuvwxyz0123456788",
+            "abcdefghijklmnopqrstuvwxyz012345678",
+            "abcdefghijklmnopqrstuvwxyZ0123456789",
             "é",
             "è",
             "éa",
