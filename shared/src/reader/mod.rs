@@ -7,16 +7,15 @@
 //! per-record fallback) and RFC 4180 quoting, and reports where an
 //! unterminated quote began.
 //!
-//! `decode` holds the encodings, `split` the splitting of plain records
-//! into their fields (with the crate's `unsafe` blocks: SSE2, and the text of
-//! a record whose bytes it saw).
+//! `decode` holds the encodings, `split` the splitting of a plain record
+//! into its fields (with the one `unsafe` block, for SSE2).
 
 mod decode;
 mod split;
 
 pub use self::decode::Encoding;
 use self::decode::{windows_1252_char, Sniff, Utf16Transcoder};
-use self::split::{split_at_commas, Native, PlainRecords};
+use self::split::{split_at_commas, split_plain_record};
 
 /// One CSV record, decoded to text.
 #[derive(Debug)]
@@ -222,6 +221,13 @@ impl RecordReader {
 
     /// The RFC 4180 state machine over (UTF-8 or undecoded) bytes.
     fn scan(&mut self, input: &[u8], on_record: &mut dyn FnMut(Record<'_>)) {
+        // UTF-8 is checked once for the whole chunk rather than once per
+        // record: a record lent from the valid prefix needs no check of its
+        // own (its ends are ASCII line breaks, so they are char boundaries).
+        let valid: &str = match std::str::from_utf8(input) {
+            Ok(text) => text,
+            Err(error) => std::str::from_utf8(&input[..error.valid_up_to()]).unwrap_or_default(),
+        };
         let mut i = 0;
         while i < input.len() {
             let byte = input[i];
@@ -235,30 +241,20 @@ impl RecordReader {
             match self.state {
                 State::FieldStart | State::Unquoted => {
                     if self.state == State::FieldStart && self.spans.is_empty() {
-                        // The usual records lie wholly in the chunk and need
-                        // no unescaping: lend them out as they are rather
-                        // than copy them, as many as follow each other.
-                        let rest = &input[i..];
-                        let mut plain = PlainRecords::<Native>::new(rest);
-                        while let Some(record) = plain.next(&mut self.spans) {
-                            let bytes = &rest[record.start..record.start + record.len];
-                            // The splitting saw which bytes are not ASCII:
-                            // only those need checking for UTF-8.
-                            let line = match record.text(bytes) {
+                        // The usual record lies wholly in the chunk and needs no
+                        // unescaping: lend it out as it is rather than copy it.
+                        if let Some(len) = split_plain_record(&input[i..], &mut self.spans) {
+                            let line = match valid.get(i..i + len) {
                                 Some(text) => Line::Text(text),
-                                None => Line::Bytes(bytes),
+                                None => Line::Bytes(&input[i..i + len]),
                             };
                             self.emit_record(line, on_record);
-                            // A `\n` after a `\r` was skipped, unless it is in
-                            // the next chunk.
-                            self.end_line(if record.cr_at_end { b'\r' } else { b'\n' });
-                        }
-                        // The fields of the record it stopped at, if any.
-                        self.spans.clear();
-                        if plain.stopped_at() > 0 {
-                            i += plain.stopped_at();
+                            i += len;
+                            self.end_line(input[i]);
+                            i += 1;
                             continue;
                         }
+                        self.spans.clear();
                     }
                     if self.state == State::FieldStart && byte == b'"' {
                         self.state = State::Quoted;
