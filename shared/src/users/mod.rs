@@ -30,6 +30,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use self::entities::{ClassAgg, Known, RowRef, UserAgg};
+use self::known_row::{LookedUp, Lookup};
 use self::row::{cast_row, KnownEntities, Positions, RowCells};
 use self::row_rules::{RowContext, RowFacts, RowReport};
 use self::text::{Interner, TextArena, TextIndex};
@@ -168,25 +169,44 @@ impl UsersPass {
 
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
+        let mut looked_up = LookedUp::default();
         if self.fast_path {
-            if let Some(repeated) = self.known_row(record) {
-                self.note_user_school(repeated.user, repeated.school);
-                self.note_class_school(repeated.class, repeated.school);
-                self.enroll(repeated, sink);
-                return;
+            match self.known_row(record) {
+                Ok(repeated) => {
+                    self.note_user_school(repeated.user, repeated.school);
+                    self.note_class_school(repeated.class, repeated.school);
+                    self.enroll(repeated, sink);
+                    return;
+                }
+                Err(lookups) => looked_up = lookups,
             }
         }
         let cells = RowCells::new(&self.positions, record);
+        // What the fast path found for a cell that reads as it is written
+        // (its value is the whole cell) is not looked up again.
+        let value = |field: Field, lookup: Lookup| {
+            let value = cells.value(field)?;
+            Some(match lookup {
+                Some((len, found)) if len == value.len() => Err(found),
+                _ => Ok(value.as_bytes()),
+            })
+        };
         let known = Known {
-            school: cells
-                .value(Field::SchoolId)
-                .and_then(|id| self.find_school(id.as_bytes())),
-            user: cells
-                .value(Field::UserId)
-                .and_then(|id| self.find_user(id.as_bytes())),
-            class: cells
-                .value(Field::ClassId)
-                .and_then(|id| self.find_class(id.as_bytes())),
+            school: match value(Field::SchoolId, looked_up.school) {
+                Some(Ok(id)) => self.find_school(id),
+                Some(Err(found)) => found,
+                None => None,
+            },
+            user: match value(Field::UserId, looked_up.user) {
+                Some(Ok(id)) => self.find_user(id),
+                Some(Err(found)) => found,
+                None => None,
+            },
+            class: match value(Field::ClassId, looked_up.class) {
+                Some(Ok(id)) => self.find_class(id),
+                Some(Err(found)) => found,
+                None => None,
+            },
         };
         let entities = KnownEntities {
             school_id: known
