@@ -230,11 +230,13 @@ pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The key of a text in a `TextIndex`: the high half of its hash (the
-/// better mixed one).
+/// The key of a text in a `TextIndex`: its hash folded to 32 bits (on
+/// 32-bit targets, WebAssembly's, the hash has no more: its high half is
+/// zero, and taking it would give every text one key).
 #[inline]
 fn index_key(text: &[u8]) -> u32 {
-    (text_hash(text) >> 32) as u32
+    let hash = text_hash(text);
+    (hash ^ (hash >> 32)) as u32
 }
 
 pub(super) fn text_hash(text: &[u8]) -> u64 {
