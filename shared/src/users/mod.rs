@@ -31,7 +31,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use self::entities::{ClassAgg, Known, RowRef, UserAgg};
 use self::known_row::{LookedUp, Lookup};
-use self::row::{cast_row, KnownEntities, Positions, RowCells};
+use self::row::{cast_row, CastMemo, KnownEntities, Positions, RowCells};
 use self::row_rules::{RowContext, RowFacts, RowReport};
 use self::text::{Interner, TextArena, TextIndex};
 use crate::cells;
@@ -88,6 +88,9 @@ pub(crate) struct UsersPass {
     /// demographics can tell "held back" from "not in users.csv".
     held_back_roles: FxHashMap<Arc<str>, Option<Role>>,
     row_findings: Vec<(usize, Finding)>,
+    /// The cells of the full path's last rows that cast to themselves (see
+    /// `CastMemo`).
+    cast_memo: CastMemo,
 }
 
 /// The users.csv pass's result, for the cross-file rules and the records.
@@ -135,6 +138,7 @@ impl UsersPass {
             last_school: NONE,
             held_back_roles: FxHashMap::default(),
             row_findings: Vec::new(),
+            cast_memo: CastMemo::default(),
         }
     }
 
@@ -162,8 +166,13 @@ impl UsersPass {
     /// made it known.
     fn hold_back(&mut self, user_id: &str, role: Option<Role>) {
         if self.find_user(user_id.as_bytes()).is_none() {
-            let known = self.held_back_roles.entry(user_id.into()).or_insert(role);
-            *known = known.or(role);
+            // The key is made (an allocation) only for a user not held yet.
+            match self.held_back_roles.get_mut(user_id) {
+                Some(known) => *known = known.or(role),
+                None => {
+                    self.held_back_roles.insert(user_id.into(), role);
+                }
+            }
         }
     }
 
@@ -223,6 +232,7 @@ impl UsersPass {
             &entities,
             record.row,
             &mut self.row_findings,
+            &self.cast_memo,
         );
         let facts = RowFacts {
             role: row.role,
@@ -257,6 +267,8 @@ impl UsersPass {
                 if let Some(user_id) = row.user_id {
                     self.hold_back(user_id, row.role);
                 }
+                self.cast_memo
+                    .keep(&self.positions, &cells, row.itself_fields);
                 return;
             }
         }
