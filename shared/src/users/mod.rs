@@ -88,7 +88,7 @@ pub(crate) struct UsersPass {
     /// demographics can tell "held back" from "not in users.csv".
     held_back_roles: FxHashMap<Arc<str>, Option<Role>>,
     row_findings: Vec<(usize, Finding)>,
-    /// The cells of the full path's last rows that cast to themselves (see
+    /// Cells of the last rows with errors that cast to themselves (see
     /// `CastMemo`).
     cast_memo: CastMemo,
 }
@@ -176,6 +176,22 @@ impl UsersPass {
         }
     }
 
+    /// The entity of an ID cell's value: what the fast path found for it
+    /// (`lookup`) when the value is the whole cell (it reads as written),
+    /// else what `find` finds.
+    fn found(
+        &mut self,
+        lookup: Lookup,
+        value: Option<&str>,
+        find: fn(&mut Self, &[u8]) -> Option<u32>,
+    ) -> Option<u32> {
+        let value = value?;
+        match lookup {
+            Some((len, found)) if len == value.len() => found,
+            _ => find(self, value.as_bytes()),
+        }
+    }
+
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
         let mut looked_up = LookedUp::default();
@@ -191,31 +207,18 @@ impl UsersPass {
             }
         }
         let cells = RowCells::new(&self.positions, record);
-        // What the fast path found for a cell that reads as it is written
-        // (its value is the whole cell) is not looked up again.
-        let value = |field: Field, lookup: Lookup| {
-            let value = cells.value(field)?;
-            Some(match lookup {
-                Some((len, found)) if len == value.len() => Err(found),
-                _ => Ok(value.as_bytes()),
-            })
-        };
         let known = Known {
-            school: match value(Field::SchoolId, looked_up.school) {
-                Some(Ok(id)) => self.find_school(id),
-                Some(Err(found)) => found,
-                None => None,
-            },
-            user: match value(Field::UserId, looked_up.user) {
-                Some(Ok(id)) => self.find_user(id),
-                Some(Err(found)) => found,
-                None => None,
-            },
-            class: match value(Field::ClassId, looked_up.class) {
-                Some(Ok(id)) => self.find_class(id),
-                Some(Err(found)) => found,
-                None => None,
-            },
+            school: self.found(
+                looked_up.school,
+                cells.value(Field::SchoolId),
+                Self::find_school,
+            ),
+            user: self.found(looked_up.user, cells.value(Field::UserId), Self::find_user),
+            class: self.found(
+                looked_up.class,
+                cells.value(Field::ClassId),
+                Self::find_class,
+            ),
         };
         let entities = KnownEntities {
             school_id: known
