@@ -121,7 +121,7 @@ impl TextArena {
 /// hash: entries are 8 bytes (half the memory, and the pages, of a 64-bit
 /// hash), and growing the table reads no text (with the texts as keys,
 /// each would be read again at random). A text whose key another text
-/// already has (among a million texts, a few dozen) goes to a second table
+/// already has (among a million texts, about a hundred) goes to a second table
 /// keyed by the text itself.
 #[derive(Debug, Default)]
 pub(super) struct TextIndex {
