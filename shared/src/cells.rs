@@ -254,13 +254,21 @@ fn exceeds_chars(value: &str, max: usize) -> bool {
 
 fn has_control(value: &str) -> bool {
     let bytes = value.as_bytes();
-    // Without early exits: vector code for the whole (short) value.
-    let ascii_control = bytes
-        .iter()
-        .fold(false, |found, &b| found | (b < b' ') | (b == 0x7F));
-    // The other control characters, U+0080..U+009F, are C2 80..C2 9F in UTF-8.
-    ascii_control
-        || memchr::memchr_iter(0xC2, bytes).any(|at| matches!(bytes.get(at + 1), Some(0x80..=0x9F)))
+    // Without early exits, into one byte of flags: vector code for the
+    // whole (short) value. The other control characters, U+0080..U+009F,
+    // are C2 80..C2 9F in UTF-8: only a value with a C2 at all (rare) has
+    // its pairs looked at.
+    const ASCII_CONTROL: u8 = 1;
+    const C2: u8 = 2;
+    let flags = bytes.iter().fold(0u8, |flags, &b| {
+        let control = u8::from((b < b' ') | (b == 0x7F)) * ASCII_CONTROL;
+        flags | control | (u8::from(b == 0xC2) * C2)
+    });
+    flags & ASCII_CONTROL != 0
+        || flags & C2 != 0
+            && bytes
+                .windows(2)
+                .any(|w| w[0] == 0xC2 && matches!(w[1], 0x80..=0x9F))
 }
 
 fn cast_text(value: &str, max: usize) -> Result<&str, CellProblem> {
@@ -328,26 +336,29 @@ const EMAIL_LOCAL_BYTES: [bool; 256] = {
 };
 
 /// Labels separated by dots, each of 1 to 63 letters, digits and hyphens,
-/// not starting or ending with a hyphen. The bytes are checked in a loop
-/// without early exits (the compiler makes vector code of it), then the
-/// labels between the few dots.
+/// not starting or ending with a hyphen. The bytes, and each byte with the
+/// next, are checked in loops without early exits (the compiler makes
+/// vector code of them): no label is empty or starts or ends with a hyphen
+/// when no dot or hyphen is next to a dot and the domain neither starts
+/// nor ends with one. The labels' lengths are counted only in a domain
+/// longer than the longest label.
 fn is_email_domain(domain: &[u8]) -> bool {
     let allowed = domain.iter().fold(true, |allowed, &byte| {
         allowed & (byte.is_ascii_alphanumeric() | (byte == b'-') | (byte == b'.'))
     });
-    let label_ok = |label: &[u8]| match label {
-        [first, .., last] => label.len() <= 63 && *first != b'-' && *last != b'-',
-        [only] => *only != b'-',
-        [] => false,
-    };
-    let mut label_start = 0;
-    for dot in memchr::memchr_iter(b'.', domain) {
-        if !label_ok(&domain[label_start..dot]) {
-            return false;
-        }
-        label_start = dot + 1;
-    }
-    allowed && label_ok(&domain[label_start..])
+    let pairs_ok = domain
+        .iter()
+        .zip(domain.iter().skip(1))
+        .fold(true, |ok, (&a, &b)| {
+            ok & !(((a == b'.') & ((b == b'.') | (b == b'-'))) | ((a == b'-') & (b == b'.')))
+        });
+    let edge = |byte: Option<&u8>| matches!(byte, None | Some(b'.' | b'-'));
+    const MAX_LABEL: usize = 63;
+    allowed
+        && pairs_ok
+        && !edge(domain.first())
+        && !edge(domain.last())
+        && (domain.len() <= MAX_LABEL || domain.split(|b| *b == b'.').all(|l| l.len() <= MAX_LABEL))
 }
 
 /// A canonical grade code, or `None`.

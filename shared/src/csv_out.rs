@@ -48,7 +48,8 @@ fn needs_formula_guard(value: &str) -> bool {
 
 /// A cell as read, without the guard `write_cell` put before it: one `'`
 /// removed from a cell of `'` followed by a value that `needs_formula_guard`.
-#[inline]
+/// (Inlined: read for every cell of a row the full path checks.)
+#[inline(always)]
 pub(crate) fn strip_formula_guard(cell: &str) -> &str {
     match cell.as_bytes() {
         [GUARD, ..] if needs_formula_guard(&cell[1..]) => &cell[1..],

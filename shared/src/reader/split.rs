@@ -1,7 +1,10 @@
 //! Splitting a record into its fields, a block of bytes at a time: the
 //! fast path of the reader for the usual record, which lies wholly in the
-//! chunk and needs no unescaping. The one `unsafe` block of the crate is
-//! here (`special_block_sse2`), tested against the portable form.
+//! chunk and needs no unescaping. A block is 16 bytes with SSE2 (every
+//! x86_64 has it) or WebAssembly's `simd128` (every current browser runs
+//! it), else eight bytes in a word (SWAR, the portable form). The one
+//! `unsafe` block of the crate is here (`special_block_sse2`), tested
+//! against the portable form.
 
 /// Splits a record at the start of `input` into the spans of its fields when
 /// it can be lent from `input` as it is: it ends (with a line break) in
@@ -9,7 +12,26 @@
 /// followed by a comma or the line break. Returns the record's length
 /// without its line break; `None` leaves the record to the state machine
 /// (and `spans` to be cleared).
+#[inline]
 pub(super) fn split_plain_record(input: &[u8], spans: &mut Vec<(usize, usize)>) -> Option<usize> {
+    #[cfg(target_arch = "wasm32")]
+    return split_simd128(input, spans);
+    #[cfg(not(target_arch = "wasm32"))]
+    return split_with(input, spans);
+}
+
+/// `split_with` compiled with WebAssembly's `simd128`: only a function
+/// with the feature may hold its instructions (a module with them does not
+/// load in an engine without it; every current browser has it), so the
+/// whole loop is here, and every call from it to them is inlined.
+#[cfg(target_arch = "wasm32")]
+#[target_feature(enable = "simd128")]
+fn split_simd128(input: &[u8], spans: &mut Vec<(usize, usize)>) -> Option<usize> {
+    split_with(input, spans)
+}
+
+#[inline(always)]
+fn split_with(input: &[u8], spans: &mut Vec<(usize, usize)>) -> Option<usize> {
     // One pass, eight bytes at a time, over the bytes that matter: commas,
     // quotes and line breaks (found together, so the record is read once
     // rather than once for its line end and again for its commas).
@@ -65,13 +87,25 @@ pub(super) fn split_plain_record(input: &[u8], spans: &mut Vec<(usize, usize)>) 
 
 /// Bytes looked at together by `special_block`, and how many bits of its
 /// mask each byte has (the byte's flag is the highest of them).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "wasm32"
+))]
 const BLOCK: usize = 16;
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "wasm32"
+))]
 const BLOCK_BIT: u32 = 1;
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "wasm32"
+)))]
 const BLOCK: usize = 8;
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "wasm32"
+)))]
 const BLOCK_BIT: u32 = 8;
 
 /// The `is_special` bytes of a block of `BLOCK` bytes as a mask: bit `i`
@@ -109,9 +143,31 @@ fn special_block_sse2(high: i64, low: i64) -> u64 {
     u64::from(_mm_movemask_epi8(special) as u16)
 }
 
+/// WebAssembly's `simd128`: as SSE2, 16 bytes a bit each (called only
+/// from `split_simd128`, which has the feature).
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+fn special_block(block: &[u8]) -> u64 {
+    use std::arch::wasm32::{i64x2, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128_or};
+    let word = |at: usize| {
+        let bytes = block.get(at..at + 8).and_then(|w| w.try_into().ok());
+        i64::from_le_bytes(bytes.unwrap_or_default())
+    };
+    let bytes = i64x2(word(0), word(8));
+    let comma_or_quote = v128_or(
+        u8x16_eq(bytes, u8x16_splat(b',')),
+        u8x16_eq(bytes, u8x16_splat(b'"')),
+    );
+    let control = u8x16_lt(bytes, u8x16_splat(0x0E));
+    u64::from(u8x16_bitmask(v128_or(comma_or_quote, control)))
+}
+
 /// The portable form: eight bytes in a word (SWAR), the high bit of each
 /// byte its flag.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "wasm32"
+)))]
 #[inline]
 fn special_block(block: &[u8]) -> u64 {
     special_bytes(u64::from_le_bytes(block.try_into().unwrap_or_default()))
@@ -125,7 +181,13 @@ fn is_special(byte: u8) -> bool {
 
 /// The high bit of every byte of `word` that `is_special`, exactly (no
 /// carries between bytes).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[cfg_attr(
+    any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        target_arch = "wasm32"
+    ),
+    allow(dead_code)
+)]
 #[inline]
 fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);

@@ -9,6 +9,20 @@ use super::UsersPass;
 use crate::dictionary::Field;
 use crate::reader::Record;
 
+/// A lookup of `known_row`: the length of the cell looked up as it is
+/// written, and what it found.
+pub(super) type Lookup = Option<(usize, Option<u32>)>;
+
+/// What `known_row` looked up of the schoolId, userId and classId of a row
+/// it left to the full path, which takes each answer for a cell that reads
+/// as it is written (its value is as long as the cell).
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct LookedUp {
+    pub(super) school: Lookup,
+    pub(super) user: Lookup,
+    pub(super) class: Lookup,
+}
+
 impl UsersPass {
     /// The row, when it only repeats what is known, as almost every row of
     /// a users.csv does: its school, user and class are known, their values
@@ -20,24 +34,35 @@ impl UsersPass {
     /// each such cell as the known value (`RowCaster::is_known`) and find the
     /// row's values equal to the user's and the class's, so the casting and
     /// the comparing (`aggregate`) are skipped; the rules within the row run
-    /// on the same facts (`row_rules::check`). `None` for any other row, and
+    /// on the same facts (`row_rules::check`). `Err` for any other row, and
     /// for one that a rule would raise anything on: it takes the full path,
-    /// where every finding is made. Cells are compared as bytes.
-    pub(super) fn known_row(&mut self, record: &Record<'_>) -> Option<CleanRow> {
+    /// where every finding is made (with what was looked up: `LookedUp`).
+    /// Cells are compared as bytes.
+    pub(super) fn known_row(&mut self, record: &Record<'_>) -> Result<CleanRow, LookedUp> {
         let [school_id, user_id, class_id] =
             [Field::SchoolId, Field::UserId, Field::ClassId].map(|field| {
                 self.positions
                     .get(field)
                     .map(|(i, _)| record.field_bytes(i))
             });
-        let school = self.find_school(school_id?)?;
-        let user = self.find_user(user_id?)?;
-        let class = self.find_class(class_id?)?;
+        let mut looked_up = LookedUp::default();
+        let school_id = school_id.ok_or(looked_up)?;
+        let school = self.find_school(school_id);
+        looked_up.school = Some((school_id.len(), school));
+        let school = school.ok_or(looked_up)?;
+        let user_id = user_id.ok_or(looked_up)?;
+        let user = self.find_user(user_id);
+        looked_up.user = Some((user_id.len(), user));
+        let user = user.ok_or(looked_up)?;
+        let class_id = class_id.ok_or(looked_up)?;
+        let class = self.find_class(class_id);
+        looked_up.class = Some((class_id.len(), class));
+        let class = class.ok_or(looked_up)?;
         let school_id = &*self.entities.schools.values[school as usize];
         let agg = &self.entities.users[user as usize];
         let class_agg = &self.entities.classes[class as usize];
         if !agg.text.reads_as_written || !class_agg.reads_as_written {
-            return None;
+            return Err(looked_up);
         }
         let known = KnownEntities {
             school_id: Some(school_id),
@@ -73,7 +98,7 @@ impl UsersPass {
                 None => field == Field::Action && cell.is_empty(),
             };
             if !repeats {
-                return None;
+                return Err(looked_up);
             }
         }
         // A school is known only from a row without errors, so it passed
@@ -99,9 +124,9 @@ impl UsersPass {
         };
         row_rules::check(&facts, &context, &mut probe);
         if probe.raised {
-            return None;
+            return Err(looked_up);
         }
-        Some(CleanRow {
+        Ok(CleanRow {
             row: record.row,
             school,
             user,

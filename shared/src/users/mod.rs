@@ -30,7 +30,8 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use self::entities::{ClassAgg, Known, RowRef, UserAgg};
-use self::row::{cast_row, KnownEntities, Positions, RowCells};
+use self::known_row::{LookedUp, Lookup};
+use self::row::{cast_row, CastMemo, KnownEntities, Positions, RowCells};
 use self::row_rules::{RowContext, RowFacts, RowReport};
 use self::text::{Interner, TextArena, TextIndex};
 use crate::cells;
@@ -87,6 +88,9 @@ pub(crate) struct UsersPass {
     /// demographics can tell "held back" from "not in users.csv".
     held_back_roles: FxHashMap<Arc<str>, Option<Role>>,
     row_findings: Vec<(usize, Finding)>,
+    /// Cells of the last rows with errors that cast to themselves (see
+    /// `CastMemo`).
+    cast_memo: CastMemo,
 }
 
 /// The users.csv pass's result, for the cross-file rules and the records.
@@ -134,6 +138,7 @@ impl UsersPass {
             last_school: NONE,
             held_back_roles: FxHashMap::default(),
             row_findings: Vec::new(),
+            cast_memo: CastMemo::default(),
         }
     }
 
@@ -161,32 +166,59 @@ impl UsersPass {
     /// made it known.
     fn hold_back(&mut self, user_id: &str, role: Option<Role>) {
         if self.find_user(user_id.as_bytes()).is_none() {
-            let known = self.held_back_roles.entry(user_id.into()).or_insert(role);
-            *known = known.or(role);
+            // The key is made (an allocation) only for a user not held yet.
+            match self.held_back_roles.get_mut(user_id) {
+                Some(known) => *known = known.or(role),
+                None => {
+                    self.held_back_roles.insert(user_id.into(), role);
+                }
+            }
+        }
+    }
+
+    /// The entity of an ID cell's value: what the fast path found for it
+    /// (`lookup`) when the value is the whole cell (it reads as written),
+    /// else what `find` finds.
+    fn found(
+        &mut self,
+        lookup: Lookup,
+        value: Option<&str>,
+        find: fn(&mut Self, &[u8]) -> Option<u32>,
+    ) -> Option<u32> {
+        let value = value?;
+        match lookup {
+            Some((len, found)) if len == value.len() => found,
+            _ => find(self, value.as_bytes()),
         }
     }
 
     /// Checks one data row (not blank, right number of cells).
     pub fn check_row(&mut self, record: &Record<'_>, sink: &mut Sink) {
+        let mut looked_up = LookedUp::default();
         if self.fast_path {
-            if let Some(repeated) = self.known_row(record) {
-                self.note_user_school(repeated.user, repeated.school);
-                self.note_class_school(repeated.class, repeated.school);
-                self.enroll(repeated, sink);
-                return;
+            match self.known_row(record) {
+                Ok(repeated) => {
+                    self.note_user_school(repeated.user, repeated.school);
+                    self.note_class_school(repeated.class, repeated.school);
+                    self.enroll(repeated, sink);
+                    return;
+                }
+                Err(lookups) => looked_up = lookups,
             }
         }
         let cells = RowCells::new(&self.positions, record);
         let known = Known {
-            school: cells
-                .value(Field::SchoolId)
-                .and_then(|id| self.find_school(id.as_bytes())),
-            user: cells
-                .value(Field::UserId)
-                .and_then(|id| self.find_user(id.as_bytes())),
-            class: cells
-                .value(Field::ClassId)
-                .and_then(|id| self.find_class(id.as_bytes())),
+            school: self.found(
+                looked_up.school,
+                cells.value(Field::SchoolId),
+                Self::find_school,
+            ),
+            user: self.found(looked_up.user, cells.value(Field::UserId), Self::find_user),
+            class: self.found(
+                looked_up.class,
+                cells.value(Field::ClassId),
+                Self::find_class,
+            ),
         };
         let entities = KnownEntities {
             school_id: known
@@ -203,6 +235,7 @@ impl UsersPass {
             &entities,
             record.row,
             &mut self.row_findings,
+            &self.cast_memo,
         );
         let facts = RowFacts {
             role: row.role,
@@ -237,6 +270,8 @@ impl UsersPass {
                 if let Some(user_id) = row.user_id {
                     self.hold_back(user_id, row.role);
                 }
+                self.cast_memo
+                    .keep(&self.positions, &cells, row.itself_fields);
                 return;
             }
         }

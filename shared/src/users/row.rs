@@ -79,6 +79,9 @@ pub(super) struct Row<'a> {
     /// `field_bit`s of the cells equal to (and taken as) the value already
     /// accepted for the row's user, class or school.
     pub(super) known_fields: u32,
+    /// `field_bit`s of the cells cast that are their own canonical value,
+    /// and not kept already (for `CastMemo::keep`).
+    pub(super) itself_fields: u32,
 }
 
 /// Fields of users.csv (the first `Field`s) have a bit in a `u32` mask.
@@ -183,6 +186,35 @@ impl<'a> KnownEntities<'a> {
     }
 }
 
+/// Per column of users.csv, the cell of the last row with an error that
+/// was its own canonical value (an identifier, a name, a text, a
+/// lower-case email): a cell with the same bytes is taken as it without
+/// casting it again. A cast depends on the value only, so this changes
+/// nothing but the time. The user of a row with an error does not become
+/// known, so its next rows take the full path too, and they follow each
+/// other: in a file whose rows fail, most cells repeat the row before. (A
+/// clean row's user becomes known: the fast path takes its next rows.)
+#[derive(Debug, Default)]
+pub(super) struct CastMemo {
+    cells: [Vec<u8>; USERS_FIELD_COUNT],
+}
+
+impl CastMemo {
+    /// Keeps the cells of `fields` (`Row::itself_fields`) of a row.
+    pub(super) fn keep(&mut self, positions: &Positions, cells: &RowCells<'_>, fields: u32) {
+        for &(field, _, _) in &positions.columns {
+            if let (true, Some(value), Some(kept)) = (
+                fields & field_bit(field) != 0,
+                cells.value(field),
+                self.cells.get_mut(field as usize),
+            ) {
+                kept.clear();
+                kept.extend_from_slice(value.as_bytes());
+            }
+        }
+    }
+}
+
 /// Casts every present, non-blank cell of a row to its kind (a cell that
 /// repeats its known value is taken as it); a problem becomes a finding.
 pub(super) fn cast_row<'r>(
@@ -191,6 +223,7 @@ pub(super) fn cast_row<'r>(
     known: &KnownEntities<'_>,
     row: u64,
     findings: &mut Vec<(usize, Finding)>,
+    memo: &CastMemo,
 ) -> Row<'r> {
     let mut cast = RowCaster {
         positions,
@@ -198,6 +231,8 @@ pub(super) fn cast_row<'r>(
         row,
         findings,
         known_fields: 0,
+        itself_fields: 0,
+        memo,
     };
     let mut text = |field: Field| cast.known_or_cast(field, known);
     let mut row = Row {
@@ -217,6 +252,7 @@ pub(super) fn cast_row<'r>(
         display_name: text(Field::ClassDisplayName).and_then(borrowed),
         primary: text(Field::IsPrimaryTeacher).and_then(|b| cells::cast_boolean(&b)),
         known_fields: 0,
+        itself_fields: 0,
     };
     // Grades are kept as the grade table's own strings (`'static`).
     row.class_grade = cast.grade_or_known(Field::ClassGrade, known.class.map(|c| c.grade));
@@ -226,6 +262,7 @@ pub(super) fn cast_row<'r>(
         row.grade = cast.grade_or_known(Field::UserGrade, known.user.and_then(|u| u.grade));
     }
     row.known_fields = cast.known_fields;
+    row.itself_fields = cast.itself_fields;
     row
 }
 
@@ -235,20 +272,30 @@ struct RowCaster<'a, 'r> {
     cells: &'a RowCells<'r>,
     row: u64,
     findings: &'a mut Vec<(usize, Finding)>,
-    /// See `Row::known_fields`.
+    /// See `Row::known_fields` and `Row::itself_fields`.
     known_fields: u32,
+    itself_fields: u32,
+    memo: &'a CastMemo,
 }
 
 impl<'r> RowCaster<'_, 'r> {
-    /// Casts a present, non-blank cell.
+    /// Casts a present, non-blank cell (unless `CastMemo` has it).
     fn cell(&mut self, field: Field) -> Option<Cow<'r, str>> {
         let (position, value) = self.cells.get(field)?;
         if value.is_empty() {
             return None;
         }
+        if same_bytes(self.memo.cells.get(field as usize)?, value.as_bytes()) {
+            return Some(Cow::Borrowed(value)); // (kept already)
+        }
         let (_, spec) = self.positions.get(field)?;
         match cells::cast(spec.kind, value) {
-            Ok(canonical) => Some(canonical),
+            Ok(canonical) => {
+                if matches!(canonical, Cow::Borrowed(itself) if std::ptr::eq(itself, value)) {
+                    self.itself_fields |= field_bit(field);
+                }
+                Some(canonical)
+            }
             Err(problem) => {
                 let finding = problem.finding(FILE, self.row, spec.name, value);
                 self.findings.push((position, finding));
