@@ -97,11 +97,11 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         },
     }
     out.flush()?;
-    Ok(ExitCode::from(if report.valid {
-        EXIT_VALID
-    } else {
-        EXIT_INVALID
-    }))
+    let exit = if report.valid { EXIT_VALID } else { EXIT_INVALID };
+    // The process ends next: freeing a million rows' records one by one
+    // would take a tenth of the run (about 50 ms).
+    std::mem::forget(validated);
+    Ok(ExitCode::from(exit))
 }
 
 /// Second pass over the original file: the errors report next to it.
