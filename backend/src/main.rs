@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc: the validator allocates a few small strings per user, and the
+// server frees a district's records on other threads than made them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = backend::cli::Cli::parse();
     match backend::cli::run(cli) {
