@@ -173,26 +173,53 @@ mod tests {
         suggested_fix(&finding).map(|f| (f.value, f.from_value))
     }
 
+    /// (code, column, value, fix and whether it is made from the value)
+    type Case<'a> = (IssueCode, &'a str, &'a str, Option<(&'a str, bool)>);
+
     #[test]
     fn table() {
         use IssueCode::*;
-        // (code, column, value, fix, made from the value)
-        let cases: &[(IssueCode, &str, &str, Option<(&str, bool)>)] = &[
+        let cases: &[Case] = &[
             (InvalidRole, "userRole", "pupil", Some(("student", false))),
-            (InvalidRole, "userRole", "Students", Some(("student", false))),
-            (InvalidRole, "userRole", "Teacher (primary)", Some(("teacher", false))),
+            (
+                InvalidRole,
+                "userRole",
+                "Students",
+                Some(("student", false)),
+            ),
+            (
+                InvalidRole,
+                "userRole",
+                "Teacher (primary)",
+                Some(("teacher", false)),
+            ),
             (InvalidRole, "userRole", "teacher/student", None),
             (InvalidRole, "userRole", "janitor", None),
             (InvalidGrade, "userGrade", "Grade 5", Some(("05", false))),
             (InvalidGrade, "userGrade", "5th", Some(("05", false))),
             (InvalidGrade, "classGrade", "Gr. 10", Some(("10", false))),
             (InvalidGrade, "userGrade", "Grade K", Some(("KG", false))),
-            (InvalidGrade, "userGrade", "Kindergarten", Some(("KG", false))),
+            (
+                InvalidGrade,
+                "userGrade",
+                "Kindergarten",
+                Some(("KG", false)),
+            ),
             (InvalidGrade, "userGrade", "Pre-K", Some(("PK", false))),
             (InvalidGrade, "userGrade", "Grade 14", None),
             (InvalidGrade, "userGrade", "senior", None),
-            (InvalidEmail, "userEmail", "ann lee@x.org", Some(("annlee@x.org", true))),
-            (InvalidEmail, "userEmail", "ann at x.org", Some(("ann@x.org", true))),
+            (
+                InvalidEmail,
+                "userEmail",
+                "ann lee@x.org",
+                Some(("annlee@x.org", true)),
+            ),
+            (
+                InvalidEmail,
+                "userEmail",
+                "ann at x.org",
+                Some(("ann@x.org", true)),
+            ),
             (InvalidEmail, "userEmail", "not-an-email", None),
             (InvalidName, "userFirstName", "=José", Some(("José", true))),
             (InvalidName, "userFirstName", "=", None),
