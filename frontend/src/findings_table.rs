@@ -220,6 +220,7 @@ mod tests {
             value: None,
             message: String::new(),
             how_to_fix: String::new(),
+            fix: None,
         };
         let email = finding("invalid-email", "error");
         let blank = finding("blank-row", "warning");

@@ -11,6 +11,7 @@
 //! the two cannot drift apart unnoticed.
 
 use crate::csv_out::{strip_formula_guard, write_row, Audience, BOM};
+use crate::dictionary::{FileKind, ValueKind};
 use crate::reader::RecordReader;
 
 /// Where each record of a file starts, after any UTF-8 byte-order mark.
@@ -136,6 +137,13 @@ pub fn unguarded(cell: &str) -> &str {
     strip_formula_guard(cell)
 }
 
+/// Whether the column with this exact header holds identifiers (where
+/// spreadsheets drop leading zeros).
+pub fn is_identifier_column(file: FileKind, header: &str) -> bool {
+    file.column(header)
+        .is_some_and(|spec| spec.kind == ValueKind::Identifier)
+}
+
 /// The line break at the end of a record (`\r\n`, `\n`, `\r` or none).
 pub fn line_break(record: &[u8]) -> &[u8] {
     match record {
@@ -250,5 +258,7 @@ mod tests {
         assert_eq!(line_break(b"a,b\r\n"), b"\r\n");
         assert_eq!(line_break(b"a,b"), b"");
         assert!(read_row(b" , \n").blank);
+        assert!(is_identifier_column(FileKind::Users, "userId"));
+        assert!(!is_identifier_column(FileKind::Users, "userEmail"));
     }
 }
