@@ -80,6 +80,7 @@ pub(super) fn Toolbar(ui: GridUi) -> impl IntoView {
                 <label>
                     "File "
                     <select
+                        aria-label="File to fix"
                         prop:value=move || file().file_name()
                         on:change=move |event| {
                             let kind = if event_target_value(&event) == "demographics.csv" {
@@ -97,6 +98,7 @@ pub(super) fn Toolbar(ui: GridUi) -> impl IntoView {
             <label>
                 "Show "
                 <select
+                    aria-label="Show rows"
                     prop:value=move || fixing.state.with(|s| s.as_ref().map(|s| filter_value(&s.filter)))
                     on:change=move |event| show(filter_of(&event_target_value(&event)))
                 >
