@@ -114,6 +114,8 @@ impl FixSession {
         match message {
             FromWorker::Checking { .. } => self.checking.set(true),
             FromWorker::Grid(state) => {
+                // Fixing may be started by another module on the same worker.
+                self.open.set(true);
                 self.checking.set(false);
                 self.problem.set(None);
                 self.state.set(Some(Arc::new((**state).clone())));

@@ -15,4 +15,5 @@ pub mod protocol;
 pub mod session;
 pub mod upload_report;
 pub mod validator_ui;
+pub mod widget;
 pub mod worker;

@@ -86,6 +86,28 @@ impl ValidationSession {
         }
     }
 
+    /// A session that follows another's worker (the web component's second
+    /// module): it hears the worker's messages beside the session that
+    /// started it, and sends it its own; its last check was `summary`.
+    pub fn attached(worker: Worker, summary: Summary, file_names: Vec<String>) -> Self {
+        let session = ValidationSession::new("");
+        session.stage.set(Stage::Done(Arc::new(summary)));
+        session.file_names.set(file_names);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            session.on_message(event.data());
+        });
+        let _ =
+            worker.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+        on_message.forget();
+        session.worker.set_value(Some(worker));
+        session
+    }
+
+    /// The worker, once started.
+    pub fn worker_handle(&self) -> Option<Worker> {
+        self.worker.get_value()
+    }
+
     /// Starts the worker ahead of the first file, so that its wasm is
     /// loaded by the time a file is dropped.
     pub fn warm_up(&self) {
@@ -271,6 +293,15 @@ impl ValidationSession {
         }
         match message {
             FromWorker::Ready => self.on_ready(),
+            // A check of newly chosen files (a session attached to the
+            // worker hears of it only so).
+            FromWorker::Validating => {
+                if matches!(self.stage.get_untracked(), Stage::Done(_)) {
+                    self.headers.set(Vec::new());
+                    self.fixing.reset();
+                    self.sending.set(Sending::Idle);
+                }
+            }
             FromWorker::Header(header) => {
                 if header.file == FileKind::Users && self.header_ms.get_untracked().is_none() {
                     self.header_ms

@@ -13,7 +13,6 @@ use web_sys::File;
 
 use crate::findings_table::FindingsTable;
 use crate::format::{count, format_bytes, plural};
-use crate::grid::FixGrid;
 use crate::protocol::Summary;
 use crate::protocol::{EditRequest, FindingRow};
 pub use crate::session::{download_blob, errors_file_name, Sending, Stage, ValidationSession};
@@ -51,8 +50,14 @@ pub fn ValidatorPanel(
     session: ValidationSession,
     #[prop(into)] disabled: Signal<Option<String>>,
     #[prop(into)] known_school_ids: Signal<Option<Vec<String>>>,
+    /// Start the worker at once, so its module is loaded by the time a file
+    /// is dropped (the web component waits for the file instead).
+    #[prop(default = true)]
+    warm_up: bool,
 ) -> impl IntoView {
-    session.warm_up();
+    if warm_up {
+        session.warm_up();
+    }
     let users_input = NodeRef::<html::Input>::new();
     let demographics_input = NodeRef::<html::Input>::new();
     let any_input = NodeRef::<html::Input>::new();
@@ -187,7 +192,6 @@ pub fn ValidatorPanel(
             <Status session />
             <HeaderProblems session />
             {move || session.summary().map(|summary| view! { <Results session summary /> })}
-            {move || session.fixing.open.get().then(|| view! { <FixGrid session /> })}
         </div>
     }
 }

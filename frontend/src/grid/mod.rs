@@ -368,7 +368,7 @@ fn Table(ui: GridUi) -> impl IntoView {
         <div
             class="grid-scroll"
             node_ref=ui.scroller
-            style="height: 540px; overflow: auto"
+            style="max-height: 540px; overflow: auto"
             on:scroll=move |_| {
                 if let Some(el) = ui.scroller.get_untracked() {
                     ui.scroll_top.set(f64::from(el.scroll_top()));

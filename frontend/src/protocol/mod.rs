@@ -111,6 +111,8 @@ pub struct SendRequest {
 pub enum FromWorker {
     /// The worker is listening; messages sent before this may be lost.
     Ready,
+    /// A check of newly chosen files has started.
+    Validating,
     /// A file's header has been read (sent as soon as it is complete).
     Header(HeaderSummary),
     Progress(ReadProgress),

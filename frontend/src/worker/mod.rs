@@ -161,6 +161,7 @@ async fn handle(message: ToWorker, data: JsValue) -> Result<(), String> {
             // A new check: the last one's records and edits are dropped now,
             // not after this one.
             LAST_RUN.with(|last| *last.borrow_mut() = LastRun::default());
+            post(&FromWorker::Validating, None);
             let validated = validate(
                 users.as_ref(),
                 demographics.as_ref(),
