@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   bin, screenshots, startServer, launchBrowser, newPage, signIn, verdict, chooseFiles, sample,
-  tempDir, USERS_HEADER,
+  tempDir, USERS_HEADER, parseCsv, addSchools,
 } from './support.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -70,44 +70,6 @@ function cliReport(file, schools) {
   }
 }
 
-/** A minimal RFC 4180 reader: rows of cells. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell); rows.push(row); row = []; cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
-  return rows;
-}
-
-/** The admin's API in the page's session (cookie and CSRF token). */
-async function addSchools(page, schoolsCsv) {
-  const signedIn = await page.request.post(`${server.url}/api/auth/sign-in`, {
-    data: { email: server.email, password: server.password },
-  });
-  const { csrfToken } = await signedIn.json();
-  const known = new Set((await (await page.request.get(`${server.url}/api/schools`)).json()).map((s) => s.schoolId));
-  for (const [schoolId, name, lowGrade, highGrade] of parseCsv(readFileSync(schoolsCsv, 'utf8')).slice(1)) {
-    if (known.has(schoolId)) continue;
-    const created = await page.request.post(`${server.url}/api/schools`, {
-      headers: { 'X-CSRF-Token': csrfToken },
-      data: { schoolId, name, lowGrade, highGrade },
-    });
-    assert.ok(created.ok(), await created.text());
-  }
-  return (await (await page.request.get(`${server.url}/api/schools`)).json()).map((s) => s.schoolId);
-}
-
 /** Shows the rows of one code and brings the one at `index` of them into view. */
 async function showRow(page, code, index) {
   await page.getByLabel('Show rows', { exact: true }).selectOption(`code:${code}`);
@@ -130,7 +92,7 @@ test('fix in browser: typed fixes, a bulk fix, a suggested fix, undo and redo, d
     .map(([file, row, code, column]) => ({ file, row: Number(row), code, column }));
   const { page, requests } = await newPage(browser);
   await signIn(page, server);
-  const schools = await addSchools(page, join(dir, 'schools.csv'));
+  const schools = await addSchools(page, server, join(dir, 'schools.csv'));
   await page.reload();
   await page.waitForFunction(() => !document.querySelector('#users-file')?.disabled);
   const original = cliReport(users, schools);
