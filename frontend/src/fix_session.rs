@@ -3,6 +3,7 @@
 //! the requests the grid sends it. The files and the edits stay in the
 //! worker; nothing here is sent anywhere else.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -12,6 +13,21 @@ use wasm_bindgen::JsCast;
 
 use crate::protocol::{EditRequest, FromWorker, GridRows, GridState, RowFilter, ToWorker};
 use crate::session::{download_blob, now_ms, ValidationSession};
+
+thread_local! {
+    /// Whether this page holds edits that were neither downloaded nor
+    /// processed (for the app's own navigation, which unloads nothing).
+    static UNSAVED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What leaving the page would lose, for people.
+const LEAVING: &str = "You have edits that were not downloaded or processed. Leave and lose them?";
+
+/// Whether the page may be left: true without unsaved edits, else what
+/// the person answers.
+pub fn confirm_leaving() -> bool {
+    !UNSAVED.with(Cell::get) || window().confirm_with_message(LEAVING).unwrap_or(true)
+}
 
 /// A preview asked for, waiting for the worker, or answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,13 +97,19 @@ impl FixSession {
         self.problem.set(None);
         self.checking.set(false);
         self.saved_revision.set(0);
+        UNSAVED.with(|u| u.set(false));
         self.preview_in_flight.set_value(false);
         self.preview_wanted.set_value(Vec::new());
     }
 
     /// Edits that were neither downloaded nor processed.
     pub fn unsaved(&self) -> bool {
-        self.state.with(|state| {
+        self.state.track();
+        self.unsaved_untracked()
+    }
+
+    fn unsaved_untracked(&self) -> bool {
+        self.state.with_untracked(|state| {
             state.as_ref().is_some_and(|s| {
                 s.undo_steps > 0 && s.revision != self.saved_revision.get_untracked()
             })
@@ -99,6 +121,7 @@ impl FixSession {
         if let Some(state) = self.state.get_untracked() {
             self.saved_revision.set(state.revision);
         }
+        UNSAVED.with(|u| u.set(false));
     }
 
     /// Whether the counts on the page are of the files as edited.
@@ -119,6 +142,8 @@ impl FixSession {
                 self.checking.set(false);
                 self.problem.set(None);
                 self.state.set(Some(Arc::new((**state).clone())));
+                let unsaved = self.state.with_untracked(|_| self.unsaved_untracked());
+                UNSAVED.with(|u| u.set(unsaved));
             }
             FromWorker::Rows(rows) => self.rows.set(Some(Arc::new(rows.clone()))),
             FromWorker::Preview { id, count } => {
@@ -168,7 +193,7 @@ impl FixSession {
                     .unwrap_or(false);
                 if unsaved {
                     event.prevent_default();
-                    event.set_return_value("You have edits that were not downloaded or processed.");
+                    event.set_return_value(LEAVING);
                 }
             },
         );

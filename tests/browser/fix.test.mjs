@@ -254,6 +254,17 @@ test('a header refused for a misspelled column is accepted after one "Rename to"
   assert.equal(await page.locator('.header-problems.refused').count(), 0);
   const violations = await axeViolations(page, '.validator');
   assert.deepEqual(violations, [], violations.join('\n'));
+  // Leaving with edits neither downloaded nor processed asks first: the
+  // app's own links, and unloading the page.
+  const asked = [];
+  const answer = async (dialog) => { asked.push(dialog.type()); await dialog.dismiss(); };
+  page.on('dialog', answer);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Students' }).click();
+  await page.close({ runBeforeUnload: true });
+  await page.waitForFunction(() => true);
+  assert.deepEqual(asked, ['confirm', 'beforeunload']);
+  assert.equal(await page.getByRole('heading', { name: 'Upload', level: 1 }).count(), 1, 'still on the Upload page');
+  page.off('dialog', answer);
   // The renamed file is what the download and Process use.
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -262,5 +273,8 @@ test('a header refused for a misspelled column is accepted after one "Rename to"
   assert.match(readFileSync(await download.path(), 'utf8'), /^action,schoolId,userId,userRole,/);
   assert.match(await page.locator('.process-summary').textContent(), /0 rows are held back/);
   assert.deepEqual(requests.slice(from).filter((r) => r.url.includes('/api/')), []);
+  // Downloaded: leaving asks nothing.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Students' }).click();
+  await page.getByRole('heading', { name: 'Students', level: 1 }).waitFor();
   await page.context().close();
 });
