@@ -6,14 +6,14 @@
 // connection and "Retry", which sends only the parts the server lacks),
 // and no request carrying a value of a row that still has errors. Then a
 // header refused for a misspelled column, accepted after one "Rename to".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
-  bin, screenshots, startServer, launchBrowser, newPage, signIn, verdict, chooseFiles, sample,
+  bin, screenshots, serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles, sample,
   tempDir, USERS_HEADER, parseCsv, addSchools,
 } from './support.mjs';
 
@@ -21,16 +21,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+serverAndBrowserForTests((s, b) => { server = s; browser = b; });
 
 /** The count of errors on the page. */
 async function errorsShown(page) {

@@ -4,27 +4,18 @@
 // previewed, the corrected file downloaded: all without a request), the
 // file is processed, and neither marker appears in any request the page
 // or its worker sent, in the server's log, or in the database files.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startServer, launchBrowser, newPage, signIn, verdict, chooseFiles, reportCount, tempDir,
+  serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles, reportCount, tempDir,
   USERS_HEADER,
 } from './support.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+serverAndBrowserForTests((s, b) => { server = s; browser = b; });
 
 test('a marker in a row with an error never leaves the browser', async () => {
   const marker = 'Canary7QXz';

@@ -5,6 +5,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -64,6 +65,24 @@ export async function startServer() {
     log: () => log,
     stop: () => server.kill(),
   };
+}
+
+/**
+ * One server and one browser for a test file: started before its tests
+ * (handed to `started`), stopped after them.
+ */
+export function serverAndBrowserForTests(started) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    started(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
 }
 
 export async function launchBrowser() {

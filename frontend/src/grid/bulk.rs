@@ -79,7 +79,36 @@ impl Form {
     }
 }
 
-/// A `<select>` of columns; `only` keeps some.
+impl Form {
+    /// "N cells will change", then the button that applies `request`.
+    fn footer(&self, request: Memo<Option<EditRequest>>, button: &'static str) -> impl IntoView {
+        let form = *self;
+        view! {
+            <p class="preview" aria-live="polite">{form.count_line(request, false)}</p>
+            <button type="button" disabled=move || form.changes_nothing(request) on:click=move |_| form.apply(request)>
+                {button}
+            </button>
+        }
+    }
+}
+
+/// A labelled `<select>` of the columns `only` keeps, into `column`.
+fn column_select(
+    ui: GridUi,
+    label: &'static str,
+    column: RwSignal<Option<usize>>,
+    only: fn(&GridColumn) -> bool,
+) -> impl IntoView {
+    view! {
+        <label>{label}" "
+            <select on:change=move |e| column.set(event_target_value(&e).parse().ok())>
+                {column_options(ui, only)}
+            </select>
+        </label>
+    }
+}
+
+/// The `<option>`s of the columns; `only` keeps some.
 fn column_options(ui: GridUi, only: fn(&GridColumn) -> bool) -> impl IntoView {
     move || {
         ui.session.fixing.state.get().map(|state| {
@@ -138,21 +167,14 @@ fn ReplaceAll(ui: GridUi, open: RwSignal<bool>) -> impl IntoView {
     view! {
         <fieldset class="bulk">
             <legend>"Find and replace"</legend>
-            <label>"Column "
-                <select on:change=move |e| column.set(event_target_value(&e).parse().ok())>
-                    {column_options(ui, |_| true)}
-                </select>
-            </label>
+            {column_select(ui, "Column", column, |_| true)}
             <label>"Find " <input type="text" on:input=move |e| find.set(event_target_value(&e)) /></label>
             <label>"Replace with " <input type="text" on:input=move |e| replace.set(event_target_value(&e)) /></label>
             <label class="checkbox">
                 <input type="checkbox" on:change=move |e| whole_cell.set(event_target_checked(&e)) />
                 " Whole cell only"
             </label>
-            <p class="preview" aria-live="polite">{form.count_line(request, false)}</p>
-            <button type="button" disabled=move || form.changes_nothing(request) on:click=move |_| form.apply(request)>
-                "Replace all"
-            </button>
+            {form.footer(request, "Replace all")}
         </fieldset>
     }
 }
@@ -175,11 +197,7 @@ fn FillSelected(ui: GridUi, open: RwSignal<bool>) -> impl IntoView {
     view! {
         <fieldset class="bulk">
             <legend>"Fill a column for the selected rows"</legend>
-            <label>"Column to fill "
-                <select on:change=move |e| column.set(event_target_value(&e).parse().ok())>
-                    {column_options(ui, |_| true)}
-                </select>
-            </label>
+            {column_select(ui, "Column to fill", column, |_| true)}
             <label>"Value " <input type="text" on:input=move |e| value.set(event_target_value(&e)) /></label>
             <p class="preview" aria-live="polite">
                 {move || ui.selected.with(|s| s.is_empty()).then_some("Select rows first (the box in each row's first cell, or Space).")}
@@ -210,19 +228,12 @@ fn LeadingZeros(ui: GridUi, open: RwSignal<bool>) -> impl IntoView {
     view! {
         <fieldset class="bulk">
             <legend>"Restore leading zeros"</legend>
-            <label>"Identifier column "
-                <select on:change=move |e| column.set(event_target_value(&e).parse().ok())>
-                    {column_options(ui, |c| c.identifier)}
-                </select>
-            </label>
+            {column_select(ui, "Identifier column", column, |c| c.identifier)}
             <label>"Width (digits) "
                 <input type="number" min="1" max="64" prop:value=move || width.get().to_string()
                     on:input=move |e| width.set(event_target_value(&e).parse().unwrap_or(1).clamp(1, 64)) />
             </label>
-            <p class="preview" aria-live="polite">{form.count_line(request, false)}</p>
-            <button type="button" disabled=move || form.changes_nothing(request) on:click=move |_| form.apply(request)>
-                "Restore leading zeros"
-            </button>
+            {form.footer(request, "Restore leading zeros")}
         </fieldset>
     }
 }
