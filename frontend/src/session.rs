@@ -88,11 +88,22 @@ impl ValidationSession {
 
     /// A session that follows another's worker (the web component's second
     /// module): it hears the worker's messages beside the session that
-    /// started it, and sends it its own; its last check was `summary`.
-    pub fn attached(worker: Worker, summary: Summary, file_names: Vec<String>) -> Self {
+    /// started it, and sends it its own; its last check was `summary`, and
+    /// `backlog` holds what the worker said since (replayed here, then
+    /// marked `done`).
+    pub fn attached(
+        worker: Worker,
+        summary: Summary,
+        file_names: Vec<String>,
+        backlog: &js_sys::Array,
+    ) -> Self {
         let session = ValidationSession::new("");
         session.stage.set(Stage::Done(Arc::new(summary)));
         session.file_names.set(file_names);
+        for message in backlog.iter() {
+            session.on_message(message);
+        }
+        let _ = js_sys::Reflect::set(backlog, &"done".into(), &JsValue::TRUE);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             session.on_message(event.data());
         });

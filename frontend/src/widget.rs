@@ -96,13 +96,15 @@ pub fn endpoint_of(host: &HtmlElement) -> Option<String> {
 
 /// Mounts the second module's view in `container`: the grid (once fixing
 /// starts) and, with an `endpoint`, processing; both follow the element's
-/// `worker`, whose last check was `summary` (JSON) of the files `names`.
+/// `worker`, whose last check was `summary` (JSON) of the files `names`,
+/// and which sent the messages of `backlog` while this module loaded.
 pub fn mount_more(
     container: HtmlElement,
     host: HtmlElement,
     worker: Worker,
     summary: &str,
     names: &str,
+    backlog: js_sys::Array,
 ) {
     let Ok(summary) = serde_json::from_str::<Summary>(summary) else {
         return;
@@ -111,7 +113,7 @@ pub fn mount_more(
     let endpoint = endpoint_of(&host);
     let host = Arc::new(send_wrapper::SendWrapper::new(host));
     leptos::mount::mount_to(container, move || {
-        let session = ValidationSession::attached(worker, summary, names);
+        let session = ValidationSession::attached(worker, summary, names, &backlog);
         let processed = host.clone();
         let failed = host.clone();
         let attributes = host.clone();

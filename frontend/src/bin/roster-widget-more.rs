@@ -17,6 +17,7 @@ pub fn mount_more(
     worker: Worker,
     summary: String,
     names: String,
+    backlog: js_sys::Array,
 ) {
-    frontend::widget::mount_more(container, host, worker, &summary, &names);
+    frontend::widget::mount_more(container, host, worker, &summary, &names, backlog);
 }

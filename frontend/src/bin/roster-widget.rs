@@ -12,6 +12,7 @@ use frontend::validator_ui::{Stage, ValidationSession, ValidatorPanel};
 use frontend::widget::{attribute, dispatch, token_in_page, validated_detail, TOKEN_IN_PAGE};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 fn main() {
@@ -24,7 +25,7 @@ fn main() {
 /// each upload) and `schools` (known school IDs, comma-separated). An
 /// embed token (`token`) is refused: it is shown as an error and never
 /// sent. After the first check, `load_more(container, host, worker,
-/// summary, names)` loads and mounts the grid and processing.
+/// summary, names, backlog)` loads and mounts the grid and processing.
 #[wasm_bindgen]
 pub fn mount_validator(
     container: HtmlElement,
@@ -85,7 +86,9 @@ pub fn mount_validator(
 }
 
 /// Loads the second module (the grid and processing) after `container`'s
-/// panel, handing it the worker and the check just done.
+/// panel, handing it the worker, the check just done, and the messages
+/// the worker sends while it loads (the module replays them, then marks
+/// the backlog `done`).
 fn more(
     container: &HtmlElement,
     host: &HtmlElement,
@@ -97,10 +100,22 @@ fn more(
     else {
         return;
     };
+    let backlog = js_sys::Array::new();
+    let kept = backlog.clone();
+    let keep =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let done = js_sys::Reflect::get(&kept, &"done".into()).is_ok_and(|d| d.is_truthy());
+            if !done {
+                kept.push(&event.data());
+            }
+        });
+    let _ = worker.add_event_listener_with_callback("message", keep.as_ref().unchecked_ref());
+    keep.forget();
     let _ = more.set_attribute("class", "more");
     let _ = container.append_child(&more);
     let summary = serde_json::to_string(summary).unwrap_or_default();
     let names = serde_json::to_string(&session.file_names.get_untracked()).unwrap_or_default();
     let arguments = js_sys::Array::of5(&more, host, &worker, &summary.into(), &names.into());
+    arguments.push(&backlog);
     let _ = load_more.apply(&JsValue::NULL, &arguments);
 }

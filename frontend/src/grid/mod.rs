@@ -17,7 +17,7 @@ use std::sync::Arc;
 use leptos::html;
 use leptos::prelude::*;
 use rustc_hash::FxHashSet;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::findings_table::{visible_range, ROW_HEIGHT_PX};
 use crate::protocol::{CellMark, EditRequest, GridRow, GridState, RowId};
@@ -175,21 +175,34 @@ impl GridUi {
             let Some(scroller) = ui.scroller.get_untracked() else {
                 return;
             };
-            let target = scroller
-                .query_selector(".cell-editor")
+            let editor = scroller.query_selector(".cell-editor").ok().flatten();
+            if let Some(input) = editor.and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                if !is_focused(&input) {
+                    let _ = input.focus();
+                    // The caret after what is typed, as before a redraw.
+                    let end = input.value().encode_utf16().count() as u32;
+                    let _ = input.set_selection_range(end, end);
+                }
+                return;
+            }
+            let cell = scroller
+                .query_selector("[data-active='true']")
                 .ok()
-                .flatten()
-                .or_else(|| {
-                    scroller
-                        .query_selector("[data-active='true']")
-                        .ok()
-                        .flatten()
-                });
-            if let Some(element) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                .flatten();
+            if let Some(element) = cell.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
                 let _ = element.focus();
             }
         });
     }
+}
+
+/// Whether the element has the focus (in its document or shadow root).
+fn is_focused(element: &web_sys::HtmlElement) -> bool {
+    let root = element.get_root_node();
+    let active = js_sys::Reflect::get(&root, &"activeElement".into()).ok();
+    let element: &JsValue = element.as_ref();
+    active.is_some_and(|a| &a == element)
 }
 
 /// The marks of one cell (`position`), or of the whole row (`None`).

@@ -50,6 +50,9 @@ struct LastRun {
     /// check replaces this one.
     validated: Option<Rc<Validated>>,
     fixing: Option<Fixing>,
+    /// The staged upload being sent and the check its parts come from: a
+    /// retry goes on only while that check is still the last.
+    sending: Option<(String, Rc<Validated>)>,
 }
 
 thread_local! {
@@ -178,6 +181,7 @@ async fn handle(message: ToWorker, data: JsValue) -> Result<(), String> {
                     known_school_ids,
                     validated: Some(Rc::new(validated)),
                     fixing: None,
+                    sending: None,
                 }
             });
             Ok(())

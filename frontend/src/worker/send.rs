@@ -5,6 +5,8 @@
 //! next (`GET /api/uploads/staged/{id}`), so no stored part is sent twice;
 //! when the waits run out the page offers "Retry", which does the same.
 
+use std::rc::Rc;
+
 use js_sys::Uint8Array;
 use shared::api::{Received, Standing, UploadState};
 use shared::csv_out::Audience;
@@ -84,11 +86,26 @@ async fn send_parts(request: &SendRequest) -> Result<(u64, u64), Stopped> {
     // The records sent are those of the files as edited, checked.
     edit::check_if_stale();
     let (users, demographics) = LAST_RUN.with(|last| {
-        let last = last.borrow();
-        let validated = last.validated.as_ref().ok_or(Stopped {
+        let mut last = last.borrow_mut();
+        let validated = last.validated.clone().ok_or(Stopped {
             message: "Check a file first: there are no records to send.".into(),
             resumable: false,
         })?;
+        // A retry sends the rest of the same records, or nothing: parts of
+        // two checks would not fit together.
+        let same = last
+            .sending
+            .as_ref()
+            .is_some_and(|(id, sent)| *id == request.staged_id && Rc::ptr_eq(sent, &validated));
+        if request.resume && !same {
+            return Err(Stopped {
+                message: "The files changed since this upload started (an edit was checked), \
+                          so the parts already sent no longer fit. Process the files again."
+                    .into(),
+                resumable: false,
+            });
+        }
+        last.sending = Some((request.staged_id.clone(), validated.clone()));
         let records = &validated.records;
         let demographics = if records.demographics.is_empty() {
             Vec::new()
