@@ -73,6 +73,15 @@ pub fn suggested_fix(finding: &Finding) -> Option<SuggestedFix> {
     }
 }
 
+/// The fix of a finding as a report may carry it: only a fix that names a
+/// value of the contract (a header, a canonical word or code), never one
+/// made from the file's own value.
+pub fn report_fix(finding: &Finding) -> Option<String> {
+    suggested_fix(finding)
+        .filter(|fix| !fix.from_value)
+        .map(|fix| fix.value)
+}
+
 /// Lower-case words of a value: letters and digits, split at anything else.
 fn words(value: &str) -> impl Iterator<Item = String> + '_ {
     value
@@ -229,6 +238,27 @@ mod tests {
             let expected = expected.map(|(v, from)| (v.to_string(), from));
             assert_eq!(fix(*code, column, value), expected, "{code:?} {value:?}");
         }
+    }
+
+    #[test]
+    fn a_report_carries_only_fixes_that_repeat_no_value() {
+        let grade = Finding::in_cell(
+            IssueCode::InvalidGrade,
+            FileKind::Users,
+            2,
+            "userGrade",
+            "Grade 5",
+        );
+        assert_eq!(report_fix(&grade).as_deref(), Some("05"));
+        let email = Finding::in_cell(
+            IssueCode::InvalidEmail,
+            FileKind::Users,
+            2,
+            "userEmail",
+            "a b@x.org",
+        );
+        assert!(suggested_fix(&email).is_some());
+        assert_eq!(report_fix(&email), None);
     }
 
     #[test]
