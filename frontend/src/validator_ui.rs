@@ -269,7 +269,9 @@ fn Status(session: ValidationSession) -> impl IntoView {
 /// has a did-you-mean (or the case is wrong), "Remove column" for a column
 /// that is not part of the file.
 fn header_fixes(session: ValidationSession, file: FileKind, problem: &FindingRow) -> impl IntoView {
-    let name = problem.column.clone()?;
+    // A column without a header is named "" (the last such column goes).
+    let blank = problem.code == "blank-header";
+    let name = problem.column.clone().or_else(|| blank.then(String::new))?;
     let rename = problem.fix.clone().map(|to| {
         let request = EditRequest::RenameColumn {
             from: name.clone(),
@@ -281,11 +283,16 @@ fn header_fixes(session: ValidationSession, file: FileKind, problem: &FindingRow
             </button>
         }
     });
-    let removable = matches!(problem.code.as_str(), "unknown-header" | "duplicate-header");
+    let removable = matches!(problem.code.as_str(), "unknown-header" | "duplicate-header") || blank;
     let remove = removable.then(|| {
         let request = EditRequest::RemoveColumn { name: name.clone() };
+        let label = if blank {
+            "Remove the column without a header".to_string()
+        } else {
+            format!("Remove column {name}")
+        };
         view! {
-            <button type="button" class="secondary" aria-label=format!("Remove column {name}")
+            <button type="button" class="secondary" aria-label=label
                 on:click=move |_| session.fix_header(file, request.clone())>
                 "Remove column"
             </button>
@@ -340,7 +347,7 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
     let stats = &summary.stats;
     let records = &stats.records;
     let verdict = if summary.header_refused() {
-        "The file is refused: fix its header and choose it again.".to_string()
+        "The file is refused: fix its header with the fixes above, or in the file and choose it again.".to_string()
     } else if summary.valid {
         "Valid: no errors were found.".to_string()
     } else {
@@ -357,6 +364,16 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
         .iter()
         .any(|f| f.file == FileKind::Demographics);
     let by_code = summary.by_code_column.clone();
+    // The grid opens on the file with errors (users.csv when both have some).
+    let users_have_errors = summary
+        .findings
+        .iter()
+        .any(|f| f.file == FileKind::Users && f.severity == "error");
+    let fix_first = if !users_have_errors && demographics_errors {
+        FileKind::Demographics
+    } else {
+        FileKind::Users
+    };
     view! {
         <section class="results" part="results" aria-labelledby="results-heading">
             <h3 id="results-heading">"Result"</h3>
@@ -376,7 +393,7 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
             </dl>
             <div class="downloads">
                 {(!summary.valid && !session.fixing.open.get_untracked()).then(|| view! {
-                    <button type="button" class="primary" on:click=move |_| session.start_fixing(FileKind::Users)>
+                    <button type="button" class="primary" on:click=move |_| session.start_fixing(fix_first)>
                         "Fix in browser"
                     </button>
                 })}
