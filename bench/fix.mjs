@@ -9,7 +9,9 @@
 // Files up to 200,000 rows are checked again after every edit: the figure
 // is edit → counts. Above that, edits are collected: the figures are edit →
 // grid updated, and "Check again" → counts. The page measures from the
-// message to the worker to the new summary (`data-change-ms`).
+// message to the worker to the new summary (`data-change-ms`). Last, with
+// every row shown, the time from a scroll to the rows there drawn.
+// ROSTERGATE_BENCH_DEBUG=1 logs each step to standard error.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -19,6 +21,7 @@ import {
 const sizes = (process.env.ROSTERGATE_BENCH_SIZES ?? '22000,243000').split(',').map(Number);
 const runs = Number(process.env.ROSTERGATE_BENCH_RUNS ?? 5);
 
+const log = (what) => process.env.ROSTERGATE_BENCH_DEBUG && console.error(what, new Date().toISOString());
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The revision of the edits, and whether the counts are of it. */
@@ -32,6 +35,7 @@ const server = await startServer();
 const browser = await launchBrowser();
 try {
   for (const students of sizes) {
+    log(`${students} students`);
     const dir = sample(students, ['--errors', '0.02']);
     const file = join(dir, 'users.csv');
     const rows = readFileSync(file, 'utf8').split('\n').length - 2;
@@ -52,6 +56,7 @@ try {
     const edited = [];
     const checked = [];
     for (let run = 0; run < runs; run++) {
+      log(`edit ${run}`);
       const before = await fixing(page);
       const cell = grid.locator('td[data-column="userLastName"]').first();
       const started = Date.now();
@@ -72,7 +77,31 @@ try {
         checked.push((await fixing(page)).changeMs);
       }
     }
+    // Scrolling all rows: from the scroll to the middle to its rows drawn.
+    await page.getByLabel('Show rows', { exact: true }).selectOption('all');
+    await page.locator('section.fixing .grid-status', { hasText: /[\d,]{5,} rows shown/ }).waitFor({ timeout: 600_000 });
+    const scrolls = [];
+    log('all rows shown');
+    for (let run = 0; run < runs; run++) {
+      log(`scroll ${run}`);
+      scrolls.push(await page.locator('.grid-scroll').evaluate(async (scroller, fraction) => {
+        // Drawn: a row with its cells lies in the view.
+        const drawn = () => {
+          const view = scroller.getBoundingClientRect();
+          return [...scroller.querySelectorAll('tbody tr:not(.spacer)')].some((tr) => {
+            const row = tr.getBoundingClientRect();
+            return row.top >= view.top + 30 && row.bottom <= view.bottom && tr.querySelector('td[data-row]');
+          });
+        };
+        const started = performance.now();
+        scroller.scrollTop = scroller.scrollHeight * fraction;
+        await new Promise(requestAnimationFrame);
+        while (!drawn()) await new Promise(requestAnimationFrame);
+        return performance.now() - started;
+      }, (run + 1) / (runs + 1)));
+    }
     console.log(JSON.stringify({
+      scrollToRowsDrawnMs: { median: Math.round(median(scrolls)), all: scrolls.map(Math.round) },
       rows,
       validateSeconds: +(validateMs / 1000).toFixed(2),
       openGridMs: openMs,

@@ -11,6 +11,7 @@
 
 mod bulk;
 mod panel;
+mod scroll;
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use leptos::prelude::*;
 use rustc_hash::FxHashSet;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::findings_table::{visible_range, ROW_HEIGHT_PX};
+use crate::findings_table::ROW_HEIGHT_PX;
 use crate::protocol::{CellMark, EditRequest, GridRow, GridState, RowId};
 use crate::session::ValidationSession;
 
@@ -70,13 +71,15 @@ impl GridUi {
         let column = column.min(state.columns.len());
         self.active.set((row, column));
         if let Some(scroller) = self.scroller.get_untracked() {
-            let top = row as f64 * ROW_HEIGHT_PX;
-            let viewport = f64::from(scroller.client_height()) - 2.0 * ROW_HEIGHT_PX;
-            let current = f64::from(scroller.scroll_top());
-            let wanted = if top < current {
-                Some(top)
-            } else if top > current + viewport {
-                Some(top - viewport)
+            let len = state.view_len;
+            // Rows in view below the first, the header row left out.
+            let in_view = (f64::from(scroller.client_height()) / ROW_HEIGHT_PX) as usize;
+            let in_view = in_view.saturating_sub(2);
+            let first = scroll::first_in_view(f64::from(scroller.scroll_top()), len);
+            let wanted = if row < first {
+                Some(scroll::scroll_to(row, len))
+            } else if row > first + in_view {
+                Some(scroll::scroll_to(row - in_view, len))
             } else {
                 None
             };
@@ -252,8 +255,8 @@ pub fn FixGrid(session: ValidationSession) -> impl IntoView {
     let wanted = Memo::new(move |_| {
         fixing.state.with(|state| {
             state.as_ref().map(|s| {
-                let range = visible_range(ui.scroll_top.get(), s.view_len);
-                (range, Arc::as_ptr(s) as usize)
+                let drawn = scroll::layout(ui.scroll_top.get(), s.view_len);
+                ((drawn.start, drawn.end), Arc::as_ptr(s) as usize)
             })
         })
     });
@@ -347,9 +350,12 @@ fn Table(ui: GridUi) -> impl IntoView {
         let state = fixing.state.get()?;
         let active = ui.active.get();
         let editing = ui.editing.get();
-        let (start, end) = visible_range(ui.scroll_top.get(), state.view_len);
-        let top = start as f64 * ROW_HEIGHT_PX;
-        let bottom = (state.view_len - end) as f64 * ROW_HEIGHT_PX;
+        let scroll::Layout {
+            start,
+            end,
+            top_px: top,
+            bottom_px: bottom,
+        } = scroll::layout(ui.scroll_top.get(), state.view_len);
         let rendered = (start..end)
             .map(|index| match ui.row_at(index) {
                 Some(row) => view! {
