@@ -138,7 +138,10 @@ impl FixSession {
             FromWorker::Checking { .. } => self.checking.set(true),
             FromWorker::Grid(state) => {
                 // Fixing may be started by another module on the same worker.
-                self.open.set(true);
+                // (Set only when it changes: the grid is made anew on a set.)
+                if !self.open.get_untracked() {
+                    self.open.set(true);
+                }
                 self.checking.set(false);
                 self.problem.set(None);
                 self.state.set(Some(Arc::new((**state).clone())));
@@ -206,7 +209,9 @@ impl FixSession {
 impl ValidationSession {
     /// Opens the files last checked for fixing, in the grid.
     pub fn start_fixing(&self, file: FileKind) {
-        self.fixing.open.set(true);
+        if !self.fixing.open.get_untracked() {
+            self.fixing.open.set(true);
+        }
         self.fixing.guard_unload();
         self.tell(&ToWorker::StartFixing { file });
     }

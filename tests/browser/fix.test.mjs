@@ -82,6 +82,8 @@ test('fix in browser: typed fixes, a bulk fix, a suggested fix, undo and redo, d
   const damage = parseCsv(readFileSync(join(dir, 'damage.csv'), 'utf8')).slice(1)
     .map(([file, row, code, column]) => ({ file, row: Number(row), code, column }));
   const { page, requests } = await newPage(browser);
+  const crashes = [];
+  page.on('pageerror', (error) => crashes.push(error.message));
   await signIn(page, server);
   const schools = await addSchools(page, server, join(dir, 'schools.csv'));
   await page.reload();
@@ -224,6 +226,7 @@ test('fix in browser: typed fixes, a bulk fix, a suggested fix, undo and redo, d
       assert.ok(!sent, `${request.method} ${request.url} carries ${secret}`);
     }
   }
+  assert.deepEqual(crashes, [], 'no error in the page');
   await page.context().close();
 });
 
@@ -235,6 +238,8 @@ test('a header refused for a misspelled column is accepted after one "Rename to"
     ',0001,HR-S1,student,Ben,Ortiz,hr.ben@maplevalley.example.org,05,,,HR-C1,Robotics,05,,',
   ].join('\n') + '\n');
   const { page, requests } = await newPage(browser);
+  const crashes = [];
+  page.on('pageerror', (error) => crashes.push(error.message));
   await signIn(page, server);
   const from = requests.length;
   await chooseFiles(page, file);
@@ -245,6 +250,24 @@ test('a header refused for a misspelled column is accepted after one "Rename to"
   assert.equal(await page.locator('.header-problems.refused').count(), 0);
   const violations = await axeViolations(page, '.validator');
   assert.deepEqual(violations, [], violations.join('\n'));
+  // The keyboard: arrows move the focus, F2 edits, Escape cancels.
+  const grid = page.getByRole('grid', { name: 'Rows to fix' });
+  await grid.locator('td[data-row="2"][data-column="userId"]').click();
+  // The focus moves once the cell is drawn: wait for it.
+  const focusIs = (want) => page.waitForFunction((want) => {
+    const cell = document.activeElement;
+    return `${cell.getAttribute('data-row')}/${cell.getAttribute('data-column')}` === want;
+  }, want, { timeout: 5_000 });
+  await page.keyboard.press('ArrowRight');
+  await focusIs('2/userRole');
+  await page.keyboard.press('ArrowDown');
+  await focusIs('3/userRole');
+  await page.keyboard.press('F2');
+  await grid.locator('.cell-editor').fill('teacher');
+  await page.keyboard.press('Escape');
+  await grid.locator('.cell-editor').waitFor({ state: 'detached' });
+  assert.equal(await grid.locator('td[data-row="3"][data-column="userRole"] .value').textContent(), 'student');
+  await focusIs('3/userRole');
   // Leaving with edits neither downloaded nor processed asks first: the
   // app's own links, and unloading the page.
   const asked = [];
@@ -267,5 +290,6 @@ test('a header refused for a misspelled column is accepted after one "Rename to"
   // Downloaded: leaving asks nothing.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Students' }).click();
   await page.getByRole('heading', { name: 'Students', level: 1 }).waitFor();
+  assert.deepEqual(crashes, [], 'no error in the page');
   await page.context().close();
 });

@@ -395,6 +395,15 @@ fn Table(ui: GridUi) -> impl IntoView {
             }
             on:focusin=move |_| ui.has_focus.set_value(true)
             on:focusout=move |event: web_sys::FocusEvent| {
+                // A cell or editor redrawn away loses the focus without the
+                // person moving it.
+                let removed = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+                    .is_some_and(|node| !node.is_connected());
+                if removed {
+                    return;
+                }
                 let inside = event
                     .related_target()
                     .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
@@ -465,10 +474,22 @@ fn Row(
                                 });
                             }
                             on:keydown=move |event: web_sys::KeyboardEvent| {
-                                match event.key().as_str() {
-                                    "Enter" => ui.save_edit(true),
-                                    "Escape" => ui.editing.set(None),
-                                    _ => return,
+                                if !matches!(event.key().as_str(), "Enter" | "Escape") {
+                                    return;
+                                }
+                                if event.key() == "Enter" {
+                                    ui.save_edit(true);
+                                } else {
+                                    ui.editing.set(None);
+                                }
+                                // The focus goes back to the cell before the
+                                // editor is redrawn away, so it stays in the
+                                // grid (the editor's blur finds nothing to save).
+                                let cell = event_target::<web_sys::Element>(&event)
+                                    .parent_element()
+                                    .and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok());
+                                if let Some(cell) = cell {
+                                    let _ = cell.focus();
                                 }
                                 event.prevent_default();
                                 event.stop_propagation();
