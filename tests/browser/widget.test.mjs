@@ -222,6 +222,8 @@ test('in the component: the grid fixes a row, then processing goes on after a fa
     ',0002,WF-S2,pupil,Ada,Sun,wf.ada at maplevalley.example.org,Grade 7,,,WF-C1,Choir,07,,',
   ]);
   const { page, requests } = await openPortal({}, { signIn: true });
+  const crashes = [];
+  page.on('pageerror', (error) => crashes.push(error.message));
   await page.getByLabel('users.csv', { exact: true }).setInputFiles(file);
   await errorsBecome(page, 3);
   await page.getByRole('button', { name: 'Fix in browser' }).click();
@@ -251,6 +253,7 @@ test('in the component: the grid fixes a row, then processing goes on after a fa
   const parts = requests.filter((r) => r.method === 'PUT' && /\/users\/0$/.test(r.url));
   assert.equal(parts.length, 1, 'the part was sent once');
   assert.match(parts[0].body, /wf\.ada@maplevalley\.example\.org/);
+  assert.deepEqual(crashes, [], 'no error in the page');
   await page.context().close();
 });
 
