@@ -38,7 +38,7 @@ impl std::fmt::Display for ApiFailure {
     }
 }
 
-fn unreachable(error: wasm_bindgen::JsValue) -> ApiFailure {
+pub(crate) fn unreachable(error: wasm_bindgen::JsValue) -> ApiFailure {
     let detail = error
         .as_string()
         .or_else(|| {
@@ -60,7 +60,7 @@ fn unreachable(error: wasm_bindgen::JsValue) -> ApiFailure {
 }
 
 /// `fetch` from the window or from a worker, whichever this is.
-async fn fetch(request: &Request) -> Result<Response, ApiFailure> {
+pub(crate) async fn fetch(request: &Request) -> Result<Response, ApiFailure> {
     let global = js_sys::global();
     let promise = if let Some(window) = global.dyn_ref::<web_sys::Window>() {
         window.fetch_with_request(request)
@@ -84,7 +84,7 @@ async fn body_json(response: &Response) -> Option<serde_json::Value> {
 }
 
 /// The server's `{code, message}` of a failed answer, as a failure.
-async fn failure(response: &Response) -> ApiFailure {
+pub(crate) async fn failure(response: &Response) -> ApiFailure {
     let body = body_json(response).await;
     let field = |name: &str| {
         body.as_ref()
@@ -188,6 +188,52 @@ pub async fn request_to<T: DeserializeOwned>(
         message: format!("The server's answer was not understood: {e}"),
         body: None,
     })
+}
+
+/// The waits between tries of a request the server could not answer (no
+/// connection, or a 5xx): about 7.5 s in all before giving up.
+pub const RETRY_WAITS_MS: [i32; 4] = [500, 1_000, 2_000, 4_000];
+
+impl ApiFailure {
+    /// No answer, or the server's own failure: worth trying again.
+    pub fn is_transient(&self) -> bool {
+        self.status == 0 || self.status >= 500
+    }
+}
+
+/// Waits `ms` milliseconds, in the page or in a worker.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(set_timeout) = set_timeout {
+            let _ = set_timeout.call2(&global, &resolve, &ms.into());
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// `request_to`, tried again after each wait of [`RETRY_WAITS_MS`] while
+/// the failure is transient (for requests that may be repeated: asking
+/// where an upload stands, its preview, its commit).
+pub async fn request_retrying<T: DeserializeOwned>(
+    target: &Target,
+    method: &str,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, ApiFailure> {
+    let mut waits = RETRY_WAITS_MS.iter();
+    loop {
+        match request_to(target, method, path, body).await {
+            Err(failure) if failure.is_transient() => match waits.next() {
+                Some(ms) => sleep(*ms).await,
+                None => return Err(failure),
+            },
+            answer => return answer,
+        }
+    }
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {

@@ -14,9 +14,9 @@ use crate::protocol::{FindingRow, Summary, FINDINGS_TO_PAGE};
 /// view follow from the scroll position alone.
 pub const ROW_HEIGHT_PX: f64 = 36.0;
 /// Height of the scrolling area.
-const VIEWPORT_PX: f64 = 540.0;
+pub const VIEWPORT_PX: f64 = 540.0;
 /// Rows rendered above and below the visible ones.
-const OVERSCAN: usize = 10;
+pub const OVERSCAN: usize = 10;
 
 /// The rows to render for a scroll position: `start..end` of `len`.
 pub fn visible_range(scroll_top: f64, len: usize) -> (usize, usize) {
@@ -220,6 +220,7 @@ mod tests {
             value: None,
             message: String::new(),
             how_to_fix: String::new(),
+            fix: None,
         };
         let email = finding("invalid-email", "error");
         let blank = finding("blank-row", "warning");

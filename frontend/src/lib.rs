@@ -6,9 +6,14 @@
 
 pub mod api;
 pub mod findings_table;
+pub mod fix_session;
+pub mod fixing;
 pub mod format;
+pub mod grid;
 pub mod process;
 pub mod protocol;
+pub mod session;
 pub mod upload_report;
 pub mod validator_ui;
+pub mod widget;
 pub mod worker;

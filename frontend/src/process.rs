@@ -30,7 +30,23 @@ enum Processing {
     },
     Committing,
     Committed(UploadReport),
-    Failed(String),
+    /// With what "Retry" goes on from, when it can.
+    Failed {
+        message: String,
+        resume: Option<Resume>,
+    },
+}
+
+/// Where processing goes on after a failure of the connection or of the
+/// server.
+#[derive(Debug, Clone, PartialEq)]
+enum Resume {
+    /// Nothing was started yet.
+    Start,
+    /// Send the parts the server does not have yet, then preview.
+    Send(String),
+    Preview(String),
+    Commit(String, bool),
 }
 
 /// How many records the worker holds and will send.
@@ -74,15 +90,64 @@ pub fn Process(
         confirmed_hold.set(false);
     });
 
-    let fail = move |message: String| {
+    let fail = move |message: String, resume: Option<Resume>| {
         if let Some(on_failed) = on_failed {
             on_failed.run(message.clone());
         }
-        processing.set(Processing::Failed(message));
+        processing.set(Processing::Failed { message, resume });
     };
-    let refused = move |failure: ApiFailure| fail(refusal_text(&failure));
+    // Refused, or still failing after the retries: "Retry" goes on with
+    // `resume` when the failure was the connection's or the server's.
+    let refused = move |failure: ApiFailure, resume: Resume| {
+        let transient = failure.is_transient();
+        fail(refusal_text(&failure), transient.then_some(resume));
+    };
 
-    let start = move |_| {
+    let preview = move |staged_id: String| {
+        processing.set(Processing::Previewing);
+        spawn_local(async move {
+            let path = format!("/api/uploads/staged/{staged_id}/preview");
+            let body = serde_json::json!({});
+            let target = active.get_value();
+            match api::request_retrying::<UploadReport>(&target, "POST", &path, Some(&body)).await {
+                Ok(report) => processing.set(Processing::Preview { staged_id, report }),
+                Err(failure) => refused(failure, Resume::Preview(staged_id)),
+            }
+        });
+    };
+
+    // The worker sends the parts; `resume`: it asks the server first which
+    // it has, and sends only the others.
+    let send_parts = move |staged_id: String, resume: bool| {
+        processing.set(Processing::Sending);
+        let target = active.get_value();
+        // The worker needs an absolute address: its own is a blob URL.
+        let endpoint = if target.endpoint.is_empty() {
+            window().location().origin().unwrap_or_default()
+        } else {
+            target.endpoint.clone()
+        };
+        let request = SendRequest {
+            endpoint,
+            staged_id: staged_id.clone(),
+            csrf_token: if target.upload_session.is_none() {
+                api::csrf_token()
+            } else {
+                None
+            },
+            bearer_token: target.upload_session.clone(),
+            resume,
+        };
+        session.send(request, move |sent| match sent {
+            Ok(()) => preview(staged_id),
+            Err(failure) => fail(
+                failure.message,
+                failure.resumable.then_some(Resume::Send(staged_id)),
+            ),
+        });
+    };
+
+    let start = move || {
         let file_name = session.file_names.get_untracked().join(" + ");
         let mode = if full_sync.get_untracked() {
             "full-sync"
@@ -91,13 +156,13 @@ pub fn Process(
         };
         let target = match target.get_untracked() {
             Ok(target) => target,
-            Err(message) => return fail(message),
+            Err(message) => return fail(message, None),
         };
         active.set_value(target.clone());
         processing.set(Processing::Sending);
         spawn_local(async move {
             let body = serde_json::json!({ "fileName": file_name, "mode": mode });
-            let staged = match api::request_to::<StagedCreated>(
+            match api::request_to::<StagedCreated>(
                 &target,
                 "POST",
                 "/api/uploads/staged",
@@ -105,44 +170,9 @@ pub fn Process(
             )
             .await
             {
-                Ok(staged) => staged,
-                Err(failure) => return refused(failure),
-            };
-            // The worker needs an absolute address: its own is a blob URL.
-            let endpoint = if target.endpoint.is_empty() {
-                window().location().origin().unwrap_or_default()
-            } else {
-                target.endpoint.clone()
-            };
-            let request = SendRequest {
-                endpoint,
-                staged_id: staged.id.clone(),
-                csrf_token: if target.upload_session.is_none() {
-                    api::csrf_token()
-                } else {
-                    None
-                },
-                bearer_token: target.upload_session.clone(),
-            };
-            session.send(request, move |sent| match sent {
-                Err(message) => fail(message),
-                Ok(()) => {
-                    processing.set(Processing::Previewing);
-                    spawn_local(async move {
-                        let path = format!("/api/uploads/staged/{}/preview", staged.id);
-                        let body = serde_json::json!({});
-                        match api::request_to::<UploadReport>(&target, "POST", &path, Some(&body))
-                            .await
-                        {
-                            Ok(report) => processing.set(Processing::Preview {
-                                staged_id: staged.id,
-                                report,
-                            }),
-                            Err(failure) => refused(failure),
-                        }
-                    });
-                }
-            });
+                Ok(staged) => send_parts(staged.id, false),
+                Err(failure) => refused(failure, Resume::Start),
+            }
         });
     };
 
@@ -159,7 +189,7 @@ pub fn Process(
                         report.changes.extend(page.changes);
                     }
                 }),
-                Err(failure) => refused(failure),
+                Err(failure) => fail(refusal_text(&failure), None),
             }
         });
     };
@@ -168,24 +198,42 @@ pub fn Process(
         processing.set(Processing::Committing);
         spawn_local(async move {
             let path = format!("/api/uploads/staged/{staged_id}/commit");
+            let staged_id = staged_id.clone();
             let body = serde_json::json!({ "confirm": confirm });
-            match api::request_to::<UploadReport>(&active.get_value(), "POST", &path, Some(&body))
-                .await
+            match api::request_retrying::<UploadReport>(
+                &active.get_value(),
+                "POST",
+                &path,
+                Some(&body),
+            )
+            .await
             {
                 Ok(report) => {
+                    // The edits made in the browser are in the roster now.
+                    session.fixing.saved();
                     if let Some(on_committed) = on_committed {
                         on_committed.run(report.clone());
                     }
                     processing.set(Processing::Committed(report));
                 }
-                Err(failure) => refused(failure),
+                Err(failure) => refused(failure, Resume::Commit(staged_id, confirm)),
             }
         });
     };
 
+    let retry = move |resume: Resume| match resume {
+        Resume::Start => start(),
+        Resume::Send(staged_id) => send_parts(staged_id, true),
+        Resume::Preview(staged_id) => preview(staged_id),
+        Resume::Commit(staged_id, confirm) => commit(staged_id, confirm),
+    };
+
     move || {
         let (records, held_back) = records_line(&session)?;
-        let busy = !matches!(processing.get(), Processing::Idle | Processing::Failed(_));
+        let busy = !matches!(
+            processing.get(),
+            Processing::Idle | Processing::Failed { .. }
+        );
         let state = processing.get();
         // Only the admin's own session may download the server's findings.
         let with_session = active.with_value(Target::is_own_session);
@@ -207,7 +255,7 @@ pub fn Process(
                         " Full sync: also deactivate the users, and end the enrollments, of these schools that the file does not list"
                     </label>
                 })}
-                <button type="button" class="primary" part="button" disabled=busy || records == 0 on:click=start>
+                <button type="button" class="primary" part="button" disabled=busy || records == 0 on:click=move |_| start()>
                     "Process file"
                 </button>
                 <div role="status" aria-live="polite" class="process-status">
@@ -226,7 +274,18 @@ pub fn Process(
                     }}
                 </div>
                 {match state {
-                    Processing::Failed(message) => view! { <p class="form-problem" role="alert">{message}</p> }.into_any(),
+                    Processing::Failed { message, resume } => view! {
+                        <p class="form-problem" role="alert">{message}</p>
+                        {resume.map(|resume| view! {
+                            <p class="retry">
+                                <button type="button" class="primary" part="button"
+                                    on:click=move |_| retry(resume.clone())>
+                                    "Retry"
+                                </button>
+                                " Goes on from where the upload stopped: what the server has is not sent again."
+                            </p>
+                        })}
+                    }.into_any(),
                     Processing::Preview { staged_id, report } => {
                         let hold = report.hold.clone();
                         let needs_confirm = hold.is_some();

@@ -1,338 +1,21 @@
 //! The validator UI: choosing files (drop zone or pickers), progress with a
-//! cancel button, header problems, the summary, the findings table and the
-//! errors CSV downloads. It knows nothing of the app's routing or session;
-//! the app's Upload page and the embeddable web component both mount it.
+//! cancel button, header problems (with their fixes), the summary, the
+//! findings table, the errors CSV downloads and "Fix in browser". It knows
+//! nothing of the app's routing or session; the app's Upload page and the
+//! embeddable web component both mount it.
 
 use std::sync::Arc;
 
 use leptos::html;
 use leptos::prelude::*;
 use shared::FileKind;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{File, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::File;
 
 use crate::findings_table::FindingsTable;
 use crate::format::{count, format_bytes, plural};
-use crate::protocol::{FromWorker, HeaderSummary, ReadProgress, SendRequest, Summary, ToWorker};
-
-/// Where a validation stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stage {
-    Idle,
-    Reading(ReadProgress),
-    Done(Arc<Summary>),
-    Failed(String),
-    Cancelled,
-}
-
-/// Where sending the clean records stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Sending {
-    Idle,
-    Sending { sent: u64, total: u64 },
-    Sent,
-    Failed(String),
-}
-
-type SentCallback = Box<dyn FnOnce(Result<(), String>)>;
-
-/// One validation and its worker. Copy: signals and stored values only.
-#[derive(Clone, Copy)]
-pub struct ValidationSession {
-    pub stage: RwSignal<Stage>,
-    /// Header verdicts, as soon as each header is read.
-    pub headers: RwSignal<Vec<HeaderSummary>>,
-    /// Names of the files being checked.
-    pub file_names: RwSignal<Vec<String>>,
-    /// A message about the files chosen (for example a demographics.csv alone).
-    pub choice_problem: RwSignal<Option<String>>,
-    pub sending: RwSignal<Sending>,
-    /// Milliseconds from choosing the files to the users.csv header verdict.
-    pub header_ms: RwSignal<Option<f64>>,
-    started_at: StoredValue<f64>,
-    worker_url: StoredValue<String>,
-    worker: StoredValue<Option<Worker>, LocalStorage>,
-    /// Messages for a worker that has not said it is ready yet: a module
-    /// worker may drop what arrives while its wasm is still loading.
-    waiting: StoredValue<Option<Vec<js_sys::Object>>, LocalStorage>,
-    on_sent: StoredValue<Option<SentCallback>, LocalStorage>,
-}
-
-impl ValidationSession {
-    /// `worker_url`: the worker's loader script (`/validator-worker_loader.js`
-    /// in the app).
-    pub fn new(worker_url: &str) -> Self {
-        ValidationSession {
-            stage: RwSignal::new(Stage::Idle),
-            headers: RwSignal::new(Vec::new()),
-            file_names: RwSignal::new(Vec::new()),
-            choice_problem: RwSignal::new(None),
-            sending: RwSignal::new(Sending::Idle),
-            header_ms: RwSignal::new(None),
-            started_at: StoredValue::new(0.0),
-            worker_url: StoredValue::new(worker_url.to_string()),
-            worker: StoredValue::new_local(None),
-            waiting: StoredValue::new_local(None),
-            on_sent: StoredValue::new_local(None),
-        }
-    }
-
-    /// Starts the worker ahead of the first file, so that its wasm is
-    /// loaded by the time a file is dropped.
-    pub fn warm_up(&self) {
-        if let Err(message) = self.worker() {
-            self.stage.set(Stage::Failed(message));
-        }
-    }
-
-    /// The summary of the last finished validation.
-    pub fn summary(&self) -> Option<Arc<Summary>> {
-        match self.stage.get() {
-            Stage::Done(summary) => Some(summary),
-            _ => None,
-        }
-    }
-
-    fn worker(&self) -> Result<Worker, String> {
-        if let Some(worker) = self.worker.get_value() {
-            return Ok(worker);
-        }
-        let worker = start_module_worker(&self.worker_url.get_value())
-            .ok_or_else(|| "This browser cannot start the validator (Web Workers).".to_string())?;
-        let session = *self;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            session.on_message(event.data());
-        });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            session.stage.set(Stage::Failed(
-                "The validator stopped unexpectedly. Reload the page and choose the file again."
-                    .into(),
-            ));
-        });
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
-        self.worker.set_value(Some(worker.clone()));
-        self.waiting.set_value(Some(Vec::new()));
-        Ok(worker)
-    }
-
-    fn post(&self, message: &ToWorker, files: &[(&str, &File)]) -> Result<(), String> {
-        let object = js_sys::Object::new();
-        let json = serde_json::to_string(message).unwrap_or_default();
-        let _ = js_sys::Reflect::set(&object, &"json".into(), &json.into());
-        for (name, file) in files {
-            let _ = js_sys::Reflect::set(&object, &(*name).into(), file);
-        }
-        let worker = self.worker()?;
-        let queued = self
-            .waiting
-            .try_update_value(|waiting| match waiting {
-                Some(queue) => {
-                    queue.push(object.clone());
-                    true
-                }
-                None => false,
-            })
-            .unwrap_or(false);
-        if queued {
-            return Ok(());
-        }
-        worker
-            .post_message(&object)
-            .map_err(|_| "Could not hand the file to the validator.".to_string())
-    }
-
-    /// The worker is listening: hand it what waited.
-    fn on_ready(&self) {
-        let queued = self.waiting.try_update_value(Option::take).flatten();
-        if let (Some(worker), Some(queued)) = (self.worker.get_value(), queued) {
-            for message in queued {
-                if worker.post_message(&message).is_err() {
-                    self.stage.set(Stage::Failed(
-                        "Could not hand the file to the validator.".into(),
-                    ));
-                }
-            }
-        }
-    }
-
-    /// Starts validating; a validation still running is stopped first.
-    pub fn validate(
-        &self,
-        users: &File,
-        demographics: Option<&File>,
-        known_school_ids: Option<Vec<String>>,
-    ) {
-        self.started_at.set_value(now_ms());
-        self.header_ms.set(None);
-        // A check still running is abandoned; an idle worker is reused.
-        if matches!(self.stage.get_untracked(), Stage::Reading(_))
-            || matches!(self.sending.get_untracked(), Sending::Sending { .. })
-        {
-            self.stop_worker();
-        }
-        self.headers.set(Vec::new());
-        self.sending.set(Sending::Idle);
-        self.choice_problem.set(None);
-        self.file_names.set(
-            std::iter::once(users)
-                .chain(demographics)
-                .map(File::name)
-                .collect(),
-        );
-        self.stage.set(Stage::Reading(ReadProgress {
-            file: FileKind::Users,
-            bytes_read: 0.0,
-            bytes_total: users.size(),
-            rows: 0,
-            elapsed_ms: 0.0,
-        }));
-        let mut files = vec![("users", users)];
-        files.extend(demographics.map(|d| ("demographics", d)));
-        let message = ToWorker::Validate {
-            known_school_ids,
-            full_report: false,
-        };
-        if let Err(message) = self.post(&message, &files) {
-            self.stage.set(Stage::Failed(message));
-        }
-    }
-
-    /// Stops the validation that is running.
-    pub fn cancel(&self) {
-        self.stop_worker();
-        self.stage.set(Stage::Cancelled);
-    }
-
-    fn stop_worker(&self) {
-        if let Some(worker) = self.worker.get_value() {
-            worker.terminate();
-        }
-        self.worker.set_value(None);
-        self.waiting.set_value(None);
-    }
-
-    /// Asks the worker for an errors CSV; the browser downloads it.
-    pub fn download_errors_csv(&self, file: FileKind) {
-        if let Err(message) = self.post(&ToWorker::ErrorsCsv { file }, &[]) {
-            self.stage.set(Stage::Failed(message));
-        }
-    }
-
-    /// Has the worker send the clean records to a staged upload.
-    pub fn send(&self, request: SendRequest, done: impl FnOnce(Result<(), String>) + 'static) {
-        self.sending.set(Sending::Sending { sent: 0, total: 0 });
-        self.on_sent.set_value(Some(Box::new(done)));
-        if let Err(message) = self.post(&ToWorker::Send(request), &[]) {
-            self.finish_sending(Err(message));
-        }
-    }
-
-    fn finish_sending(&self, result: Result<(), String>) {
-        self.sending.set(match &result {
-            Ok(()) => Sending::Sent,
-            Err(message) => Sending::Failed(message.clone()),
-        });
-        if let Some(done) = self.on_sent.try_update_value(Option::take).flatten() {
-            done(result);
-        }
-    }
-
-    fn on_message(&self, data: JsValue) {
-        let Some(json) = js_sys::Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-        else {
-            return;
-        };
-        let Ok(message) = serde_json::from_str::<FromWorker>(&json) else {
-            return;
-        };
-        match message {
-            FromWorker::Ready => self.on_ready(),
-            FromWorker::Header(header) => {
-                if header.file == FileKind::Users {
-                    self.header_ms
-                        .set(Some(now_ms() - self.started_at.get_value()));
-                }
-                self.headers.update(|h| h.push(header));
-            }
-            FromWorker::Progress(progress) => self.stage.set(Stage::Reading(progress)),
-            FromWorker::Done(summary) => self.stage.set(Stage::Done(Arc::new(*summary))),
-            FromWorker::Report(_) => {} // only the JavaScript API asks for it
-            FromWorker::ErrorsCsv { file } => {
-                if let Ok(blob) = js_sys::Reflect::get(&data, &"blob".into()) {
-                    download_blob(blob.unchecked_ref(), &errors_file_name(file));
-                }
-            }
-            FromWorker::SendProgress { sent, total } => {
-                self.sending.set(Sending::Sending { sent, total })
-            }
-            FromWorker::Sent { .. } => self.finish_sending(Ok(())),
-            FromWorker::Failed { message } => {
-                if matches!(self.sending.get_untracked(), Sending::Sending { .. }) {
-                    self.finish_sending(Err(message));
-                } else {
-                    self.stage.set(Stage::Failed(message));
-                }
-            }
-        }
-    }
-}
-
-/// Starts a module worker from a script that may be on another origin (the
-/// web component's): browsers only start same-origin worker scripts, so a
-/// one-line module made here imports the real one.
-fn start_module_worker(url: &str) -> Option<Worker> {
-    let href = leptos::prelude::window().location().href().ok()?;
-    let absolute = web_sys::Url::new_with_base(url, &href).ok()?.href();
-    let source = format!("import {};", serde_json::to_string(&absolute).ok()?);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(
-        &js_sys::Array::of1(&source.into()),
-        &options,
-    )
-    .ok()?;
-    let blob_url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-    let worker_options = WorkerOptions::new();
-    worker_options.set_type(WorkerType::Module);
-    Worker::new_with_options(&blob_url, &worker_options).ok()
-}
-
-fn now_ms() -> f64 {
-    leptos::prelude::window()
-        .performance()
-        .map_or_else(js_sys::Date::now, |p| p.now())
-}
-
-/// `users-errors.csv` / `demographics-errors.csv`.
-pub fn errors_file_name(file: FileKind) -> String {
-    file.file_name().replace(".csv", "-errors.csv")
-}
-
-/// Saves a blob made in the browser under a file name.
-pub fn download_blob(blob: &web_sys::Blob, name: &str) {
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
-        return;
-    };
-    let document = leptos::prelude::document();
-    if let Ok(anchor) = document.create_element("a") {
-        let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
-        anchor.set_href(&url);
-        anchor.set_download(name);
-        anchor.click();
-    }
-    // Revoking at once can cancel the download in some browsers.
-    let revoke = Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    let _ = leptos::prelude::window()
-        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
-}
+use crate::protocol::Summary;
+use crate::protocol::{EditRequest, FindingRow};
+pub use crate::session::{download_blob, errors_file_name, Sending, Stage, ValidationSession};
 
 /// Which of the dropped files is which.
 pub fn sort_dropped(files: Vec<File>) -> Result<(File, Option<File>), String> {
@@ -367,8 +50,14 @@ pub fn ValidatorPanel(
     session: ValidationSession,
     #[prop(into)] disabled: Signal<Option<String>>,
     #[prop(into)] known_school_ids: Signal<Option<Vec<String>>>,
+    /// Start the worker at once, so its module is loaded by the time a file
+    /// is dropped (the web component waits for the file instead).
+    #[prop(default = true)]
+    warm_up: bool,
 ) -> impl IntoView {
-    session.warm_up();
+    if warm_up {
+        session.warm_up();
+    }
     let users_input = NodeRef::<html::Input>::new();
     let demographics_input = NodeRef::<html::Input>::new();
     let any_input = NodeRef::<html::Input>::new();
@@ -576,10 +265,49 @@ fn Status(session: ValidationSession) -> impl IntoView {
     }
 }
 
-/// Every header problem, shown as soon as the header is read.
+/// The header fixes of one problem: "Rename to X" where the validator
+/// has a did-you-mean (or the case is wrong), "Remove column" for a column
+/// that is not part of the file.
+fn header_fixes(session: ValidationSession, file: FileKind, problem: &FindingRow) -> impl IntoView {
+    // A column without a header is named "" (the last such column goes).
+    let blank = problem.code == "blank-header";
+    let name = problem.column.clone().or_else(|| blank.then(String::new))?;
+    let rename = problem.fix.clone().map(|to| {
+        let request = EditRequest::RenameColumn {
+            from: name.clone(),
+            to: to.clone(),
+        };
+        view! {
+            <button type="button" class="secondary" on:click=move |_| session.fix_header(file, request.clone())>
+                {format!("Rename to {to}")}
+            </button>
+        }
+    });
+    let removable = matches!(problem.code.as_str(), "unknown-header" | "duplicate-header") || blank;
+    let remove = removable.then(|| {
+        let request = EditRequest::RemoveColumn { name: name.clone() };
+        let label = if blank {
+            "Remove the column without a header".to_string()
+        } else {
+            format!("Remove column {name}")
+        };
+        view! {
+            <button type="button" class="secondary" aria-label=label
+                on:click=move |_| session.fix_header(file, request.clone())>
+                "Remove column"
+            </button>
+        }
+    });
+    Some(view! { " "{rename}" "{remove} })
+}
+
+/// Every header problem, shown as soon as the header is read, with its
+/// fixes once the file is read.
 #[component]
 fn HeaderProblems(session: ValidationSession) -> impl IntoView {
     move || {
+        // The fixes need the file read to its end (the worker keeps it then).
+        let checked = matches!(session.stage.get(), Stage::Done(_));
         session
             .headers
             .get()
@@ -594,14 +322,16 @@ fn HeaderProblems(session: ValidationSession) -> impl IntoView {
                         header.file.file_name()
                     )
                 };
+                let file = header.file;
                 view! {
                     <section class="header-problems" class:refused=!header.accepted role="alert">
                         <h3>{title}</h3>
                         <ul>
                             {header.problems.into_iter().map(|p| view! {
                                 <li>
-                                    <code>{p.code}</code>" "{p.message}
-                                    <span class="how-to-fix">" "{p.how_to_fix}</span>
+                                    <code>{p.code.clone()}</code>" "{p.message.clone()}
+                                    <span class="how-to-fix">" "{p.how_to_fix.clone()}</span>
+                                    {checked.then(|| header_fixes(session, file, &p))}
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -617,7 +347,7 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
     let stats = &summary.stats;
     let records = &stats.records;
     let verdict = if summary.header_refused() {
-        "The file is refused: fix its header and choose it again.".to_string()
+        "The file is refused: fix its header with the fixes above, or in the file and choose it again.".to_string()
     } else if summary.valid {
         "Valid: no errors were found.".to_string()
     } else {
@@ -634,6 +364,16 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
         .iter()
         .any(|f| f.file == FileKind::Demographics);
     let by_code = summary.by_code_column.clone();
+    // The grid opens on the file with errors (users.csv when both have some).
+    let users_have_errors = summary
+        .findings
+        .iter()
+        .any(|f| f.file == FileKind::Users && f.severity == "error");
+    let fix_first = if !users_have_errors && demographics_errors {
+        FileKind::Demographics
+    } else {
+        FileKind::Users
+    };
     view! {
         <section class="results" part="results" aria-labelledby="results-heading">
             <h3 id="results-heading">"Result"</h3>
@@ -652,6 +392,11 @@ fn Results(session: ValidationSession, summary: Arc<Summary>) -> impl IntoView {
                 })}
             </dl>
             <div class="downloads">
+                {(!summary.valid && !session.fixing.open.get_untracked()).then(|| view! {
+                    <button type="button" class="primary" on:click=move |_| session.start_fixing(fix_first)>
+                        "Fix in browser"
+                    </button>
+                })}
                 {users_errors.then(|| view! {
                     <button type="button" on:click=move |_| session.download_errors_csv(FileKind::Users)>
                         "Download users-errors.csv"

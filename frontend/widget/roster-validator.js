@@ -18,9 +18,23 @@
 import init, { mount_validator } from './roster-widget.js';
 
 const base = new URL('./', import.meta.url);
-// The worker runs the same wasm module (one download).
+// The worker is a module of its own, started when a file is chosen.
 const workerUrl = new URL('roster-worker.js', base).href;
 const ready = init({ module_or_path: new URL('roster-widget_bg.wasm', base) });
+
+// The grid ("Fix in browser") and processing: a module of their own, loaded
+// after the first check, so what loads with the page stays small.
+let more = null;
+function loadMore(container, host, worker, summary, names, backlog) {
+  more ??= import(new URL('roster-widget-more.js', base).href).then(async (module) => {
+    await module.default({ module_or_path: new URL('roster-widget-more_bg.wasm', base) });
+    return module;
+  });
+  more.then((module) => module.mount_more(container, host, worker, summary, names, backlog))
+    .catch((error) => host.dispatchEvent(new CustomEvent('roster-error', {
+      bubbles: true, composed: true, detail: { message: `Could not load the rest of the validator: ${error.message}` },
+    })));
+}
 
 class RosterValidatorElement extends HTMLElement {
   async connectedCallback() {
@@ -32,9 +46,12 @@ class RosterValidatorElement extends HTMLElement {
     const container = document.createElement('div');
     container.className = 'roster-validator';
     container.setAttribute('part', 'container');
+    // Shown once styled: the element's module can be ready before its
+    // style sheet.
+    const styled = new Promise((resolve) => { style.onload = resolve; style.onerror = resolve; });
     root.append(style, container);
-    await ready;
-    mount_validator(container, this, workerUrl);
+    await Promise.all([ready, styled]);
+    mount_validator(container, this, workerUrl, loadMore);
   }
 }
 

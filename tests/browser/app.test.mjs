@@ -5,28 +5,19 @@
 //
 //   node --test tests/browser/   (after scripts/build-frontend.sh and a
 //   `cargo build -p backend`; ROSTERGATE_BIN names the binary)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  bin, fixture, screenshots, startServer, launchBrowser, newPage, signIn, verdict, chooseFiles,
+  bin, fixture, screenshots, serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles,
   reportCount, sample, tempDir, USERS_HEADER,
 } from './support.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+serverAndBrowserForTests((s, b) => { server = s; browser = b; });
 
 const shot = (page, name) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 

@@ -5,27 +5,18 @@
 // Apply on the Upload page so that the worker and both wasm modules run
 // under it. Any `securitypolicyviolation` event, on the page or in a
 // worker, and any console message about the policy fails the test.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  root, fixture, startServer, launchBrowser, newPage, signIn, verdict, chooseFiles, tempDir,
+  root, fixture, serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles, tempDir,
   USERS_HEADER,
 } from './support.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+serverAndBrowserForTests((s, b) => { server = s; browser = b; });
 
 /** The app's routes: `Route::X => "/path"` in frontend/src/app/mod.rs. */
 function appRoutes() {

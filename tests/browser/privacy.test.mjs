@@ -1,28 +1,21 @@
 // The privacy promise, checked end to end on its own fresh server: a row
 // with an error that carries a unique marker is validated in the browser,
-// the file is processed, and the marker appears in no request the page or
-// its worker sent, not in the server's log, and not in the database files.
-import { test, before, after } from 'node:test';
+// fixed in part in the grid (another marker typed into it, a bulk fix
+// previewed, the corrected file downloaded: all without a request), the
+// file is processed, and neither marker appears in any request the page
+// or its worker sent, in the server's log, or in the database files.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startServer, launchBrowser, newPage, signIn, verdict, chooseFiles, reportCount, tempDir,
+  serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles, reportCount, tempDir,
   USERS_HEADER,
 } from './support.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+serverAndBrowserForTests((s, b) => { server = s; browser = b; });
 
 test('a marker in a row with an error never leaves the browser', async () => {
   const marker = 'Canary7QXz';
@@ -49,6 +42,32 @@ test('a marker in a row with an error never leaves the browser', async () => {
   // The page shows the admin the offending row, value and all.
   assert.match(await page.locator('table.findings').textContent(), /invalid-email/);
   assert.match(await page.locator('.process-summary').textContent(), /1 row is held back/);
+
+  // Editing: a second marker typed into the row with the error, which
+  // keeps its error; a bulk fix previewed; the corrected file downloaded.
+  const typed = 'Canary8TyPd';
+  const beforeFixing = requests.length;
+  await page.getByRole('button', { name: 'Fix in browser' }).click();
+  const cell = page.getByRole('grid', { name: 'Rows to fix' }).locator('td[data-row="4"][data-column="userLastName"]');
+  await cell.click();
+  await page.keyboard.press('Enter');
+  await page.locator('.cell-editor').fill(typed);
+  await page.keyboard.press('Enter');
+  await page.locator(`td[data-row="4"][data-column="userLastName"]`, { hasText: typed }).waitFor();
+  await page.locator('section.fixing[data-up-to-date="true"]').waitFor();
+  await page.getByText('Bulk fixes').click();
+  const replace = page.getByRole('group', { name: 'Find and replace' });
+  await replace.getByLabel('Column').selectOption({ label: 'userFirstName' });
+  await replace.getByLabel('Find').fill(marker);
+  await replace.locator('.preview', { hasText: '1 cell will change' }).waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download corrected users.csv' }).click(),
+  ]);
+  assert.match(readFileSync(await download.path(), 'utf8'), new RegExp(typed));
+  assert.deepEqual(requests.slice(beforeFixing).map((r) => r.url).filter((url) => !url.startsWith('blob:')), [],
+    'fixing sends nothing');
+  assert.match(await page.locator('.process-summary').textContent(), /1 row is held back/);
   await page.getByRole('button', { name: 'Process file' }).click();
   await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 60_000 });
   await page.getByRole('button', { name: 'Apply changes' }).click();
@@ -60,12 +79,14 @@ test('a marker in a row with an error never leaves the browser', async () => {
   for (const request of requests) {
     assert.ok(!request.url.includes(marker), `${request.method} ${request.url}`);
     assert.ok(!request.body.includes(marker), `${request.method} ${request.url}`);
+    assert.ok(!request.body.includes(typed), `${request.method} ${request.url}`);
     assert.ok(!request.body.includes('PC-S2'), `the held-back student is not sent: ${request.url}`);
   }
-  assert.ok(!server.log().includes(marker), 'server log');
+  assert.ok(!server.log().includes(marker) && !server.log().includes(typed), 'server log');
   for (const file of [server.databaseFile, `${server.databaseFile}-wal`, `${server.databaseFile}-journal`]) {
     if (existsSync(file)) {
       assert.ok(!readFileSync(file).includes(marker), file);
+      assert.ok(!readFileSync(file).includes(typed), file);
       assert.ok(!readFileSync(file).includes('PC-S2'), file);
     }
   }

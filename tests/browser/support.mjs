@@ -4,6 +4,8 @@
 // page (or its worker) sends, and make sample files.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -63,6 +65,24 @@ export async function startServer() {
     log: () => log,
     stop: () => server.kill(),
   };
+}
+
+/**
+ * One server and one browser for a test file: started before its tests
+ * (handed to `started`), stopped after them.
+ */
+export function serverAndBrowserForTests(started) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    started(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
 }
 
 export async function launchBrowser() {
@@ -127,4 +147,46 @@ export function sample(students, extra = []) {
   const dir = tempDir('rostergate-sample-');
   execFileSync(bin, ['sample', '--students', String(students), '--out', dir, ...extra]);
   return dir;
+}
+
+/** A minimal RFC 4180 reader: rows of cells. */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell); rows.push(row); row = []; cell = '';
+    } else cell += c;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+/**
+ * Gives the demo district every school of a sample's schools.csv (through
+ * the admin's API in the page's context), so that only the damage is an
+ * error; resolves to the district's school IDs.
+ */
+export async function addSchools(page, server, schoolsCsv) {
+  const signedIn = await page.request.post(`${server.url}/api/auth/sign-in`, {
+    data: { email: server.email, password: server.password },
+  });
+  const { csrfToken } = await signedIn.json();
+  const known = new Set((await (await page.request.get(`${server.url}/api/schools`)).json()).map((s) => s.schoolId));
+  for (const [schoolId, name, lowGrade, highGrade] of parseCsv(readFileSync(schoolsCsv, 'utf8')).slice(1)) {
+    if (known.has(schoolId)) continue;
+    const created = await page.request.post(`${server.url}/api/schools`, {
+      headers: { 'X-CSRF-Token': csrfToken },
+      data: { schoolId, name, lowGrade, highGrade },
+    });
+    assert.ok(created.ok(), await created.text());
+  }
+  return (await (await page.request.get(`${server.url}/api/schools`)).json()).map((s) => s.schoolId);
 }

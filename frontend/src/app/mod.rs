@@ -100,7 +100,8 @@ pub fn App() -> impl IntoView {
     });
 
     let navigate = move |to: Route| {
-        if route.get_untracked() != to {
+        // Going to another page drops the Upload page's edits.
+        if route.get_untracked() != to && frontend::fix_session::confirm_leaving() {
             let _ = window()
                 .history()
                 .and_then(|h| h.push_state_with_url(&JsValue::NULL, "", Some(to.path())));
@@ -183,6 +184,9 @@ fn Layout(
     on_signed_out: Callback<()>,
 ) -> impl IntoView {
     let sign_out = move |_| {
+        if !frontend::fix_session::confirm_leaving() {
+            return;
+        }
         spawn_local(async move {
             let _ =
                 api::post::<serde_json::Value>("/api/auth/sign-out", &serde_json::json!({})).await;

@@ -1,9 +1,11 @@
-//! The Upload page: instructions, the validator, then processing the clean
-//! records (`frontend::process`).
+//! The Upload page: instructions, the validator, fixing the files in the
+//! browser (`frontend::grid`), then processing the clean records
+//! (`frontend::process`).
 
 use leptos::prelude::*;
 
 use frontend::api::{self, Target};
+use frontend::grid::FixGrid;
 use frontend::process::Process;
 use frontend::validator_ui::{ValidationSession, ValidatorPanel};
 
@@ -61,6 +63,7 @@ pub fn UploadPage() -> impl IntoView {
             </aside>
             <section class="upload-main" aria-label="Files">
                 <ValidatorPanel session disabled known_school_ids />
+                {move || session.fixing.open.get().then(|| view! { <FixGrid session /> })}
                 <Process session target=Ok(Target::own_server()) />
             </section>
         </div>

@@ -3,51 +3,63 @@
 //! the header verdict as soon as a header is complete, progress every
 //! [`PROGRESS_BYTES`], then the summary. It keeps the validated records, so
 //! the page can ask it for an errors CSV or to send the clean records to the
-//! server; the records never pass through the page.
+//! server; the records never pass through the page. When the page fixes the
+//! files, the worker holds them and their edits (`fixing`, `edit`).
+//!
+//! Messages are handled one at a time, in order (an edit waits for the
+//! files to be read), except sending, which runs beside them.
 
-use std::cell::RefCell;
+mod edit;
+mod send;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect, Uint8Array};
-use shared::csv_out::Audience;
 use shared::errors_csv::ErrorsCsvWriter;
-use shared::export::{demographics_csv, users_csv};
 use shared::{FileKind, Options, Validated, Validator};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, Headers, MessageEvent,
-    ReadableStreamDefaultReader, Request, RequestInit, Response,
+    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, MessageEvent,
+    ReadableStreamDefaultReader,
 };
 
+use crate::fixing::{Checked, Document, View};
 use crate::protocol::{
-    FindingRow, FromWorker, HeaderSummary, ReadProgress, SendRequest, Summary, ToWorker,
-    FIRST_PIECE_BYTES, PART_BYTES, PROGRESS_BYTES,
+    FindingRow, FromWorker, HeaderSummary, ReadProgress, Summary, ToWorker, FIRST_PIECE_BYTES,
+    PROGRESS_BYTES,
 };
+
+/// The files being fixed, the last check of them, and the rows in view.
+struct Fixing {
+    document: Document,
+    checked: Checked,
+    view: View,
+}
 
 /// The files last validated and what came of them.
 #[derive(Default)]
 struct LastRun {
     users: Option<File>,
     demographics: Option<File>,
+    known_school_ids: Option<Vec<String>>,
     /// Shared, so an errors CSV being written keeps its report while a new
     /// check replaces this one.
     validated: Option<Rc<Validated>>,
+    fixing: Option<Fixing>,
+    /// The staged upload being sent and the check its parts come from: a
+    /// retry goes on only while that check is still the last.
+    sending: Option<(String, Rc<Validated>)>,
 }
 
 thread_local! {
     static LAST_RUN: RefCell<LastRun> = RefCell::new(LastRun::default());
-}
-
-#[wasm_bindgen(inline_js = "export async function gzip(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}")]
-extern "C" {
-    /// The browser's own gzip (CompressionStream), so the wasm stays small.
-    #[wasm_bindgen(catch)]
-    async fn gzip(bytes: &[u8]) -> Result<JsValue, JsValue>;
+    /// Messages waiting their turn, and whether one is being handled.
+    static QUEUE: RefCell<VecDeque<(ToWorker, JsValue)>> = const { RefCell::new(VecDeque::new()) };
+    static BUSY: Cell<bool> = const { Cell::new(false) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -59,15 +71,54 @@ pub fn run() {
     console_error_panic_hook::set_once();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(message) = handle(data).await {
-                post(&FromWorker::Failed { message }, None);
+        let message = match parse(&data) {
+            Ok(message) => message,
+            Err(message) => {
+                return post(
+                    &FromWorker::Failed {
+                        message,
+                        resumable: false,
+                    },
+                    None,
+                )
             }
-        });
+        };
+        if let ToWorker::Send(request) = message {
+            wasm_bindgen_futures::spawn_local(send::send(request));
+            return;
+        }
+        QUEUE.with(|q| q.borrow_mut().push_back((message, data)));
+        if !BUSY.with(|b| b.replace(true)) {
+            wasm_bindgen_futures::spawn_local(drain());
+        }
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&FromWorker::Ready, None);
+}
+
+/// Handles the waiting messages in order; once none waits, checks the
+/// edited files if an edit is not checked yet and the files are small
+/// enough to check after every edit.
+async fn drain() {
+    loop {
+        let Some((message, data)) = QUEUE.with(|q| q.borrow_mut().pop_front()) else {
+            if edit::check_if_due() && QUEUE.with(|q| !q.borrow().is_empty()) {
+                continue;
+            }
+            break;
+        };
+        if let Err(message) = handle(message, data).await {
+            post(
+                &FromWorker::Failed {
+                    message,
+                    resumable: false,
+                },
+                None,
+            );
+        }
+    }
+    BUSY.with(|b| b.set(false));
 }
 
 fn post(message: &FromWorker, blob: Option<&Blob>) {
@@ -94,13 +145,15 @@ fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "the browser gave no reason".to_string())
 }
 
-async fn handle(data: JsValue) -> Result<(), String> {
-    let json = Reflect::get(&data, &"json".into())
+fn parse(data: &JsValue) -> Result<ToWorker, String> {
+    let json = Reflect::get(data, &"json".into())
         .ok()
         .and_then(|j| j.as_string())
         .ok_or("The worker got a message without instructions.")?;
-    let message: ToWorker =
-        serde_json::from_str(&json).map_err(|e| format!("The worker did not understand: {e}"))?;
+    serde_json::from_str(&json).map_err(|e| format!("The worker did not understand: {e}"))
+}
+
+async fn handle(message: ToWorker, data: JsValue) -> Result<(), String> {
     match message {
         ToWorker::Validate {
             known_school_ids,
@@ -108,8 +161,16 @@ async fn handle(data: JsValue) -> Result<(), String> {
         } => {
             let users = file_property(&data, "users");
             let demographics = file_property(&data, "demographics");
-            let validated =
-                validate(users.as_ref(), demographics.as_ref(), known_school_ids).await?;
+            // A new check: the last one's records and edits are dropped now,
+            // not after this one.
+            LAST_RUN.with(|last| *last.borrow_mut() = LastRun::default());
+            post(&FromWorker::Validating, None);
+            let validated = validate(
+                users.as_ref(),
+                demographics.as_ref(),
+                known_school_ids.clone(),
+            )
+            .await?;
             if full_report {
                 post(&FromWorker::Report(Box::new(validated.report.view())), None);
             }
@@ -117,7 +178,10 @@ async fn handle(data: JsValue) -> Result<(), String> {
                 *last.borrow_mut() = LastRun {
                     users,
                     demographics,
+                    known_school_ids,
                     validated: Some(Rc::new(validated)),
+                    fixing: None,
+                    sending: None,
                 }
             });
             Ok(())
@@ -127,7 +191,11 @@ async fn handle(data: JsValue) -> Result<(), String> {
             post(&FromWorker::ErrorsCsv { file }, Some(&blob));
             Ok(())
         }
-        ToWorker::Send(request) => send(request).await,
+        ToWorker::Send(request) => {
+            send::send(request).await;
+            Ok(())
+        }
+        other => edit::handle(other).await,
     }
 }
 
@@ -186,16 +254,36 @@ async fn read_in_pieces(file: &File, mut on_piece: impl FnMut(&[u8], f64)) -> Re
     Ok(())
 }
 
+/// Posts a file's header verdict once the validator has read the header.
+fn tell_header(validator: &Validator, kind: FileKind) -> bool {
+    let Some(verdict) = validator.header(kind) else {
+        return false;
+    };
+    post(
+        &FromWorker::Header(HeaderSummary {
+            file: kind,
+            accepted: verdict.accepted(),
+            problems: verdict.findings.iter().map(FindingRow::from).collect(),
+        }),
+        None,
+    );
+    true
+}
+
+fn options(known_school_ids: Option<Vec<String>>) -> Options {
+    Options {
+        known_school_ids,
+        ..Options::default()
+    }
+}
+
 async fn validate(
     users: Option<&File>,
     demographics: Option<&File>,
     known_school_ids: Option<Vec<String>>,
 ) -> Result<Validated, String> {
     let started = js_sys::Date::now();
-    let mut validator = Validator::new(Options {
-        known_school_ids,
-        ..Options::default()
-    });
+    let mut validator = Validator::new(options(known_school_ids));
     for (kind, file) in [
         (FileKind::Users, users),
         (FileKind::Demographics, demographics),
@@ -207,17 +295,7 @@ async fn validate(
         read_in_pieces(file, |piece, read| {
             validator.push(kind, piece);
             if !header_told {
-                if let Some(verdict) = validator.header(kind) {
-                    header_told = true;
-                    post(
-                        &FromWorker::Header(HeaderSummary {
-                            file: kind,
-                            accepted: verdict.accepted(),
-                            problems: verdict.findings.iter().map(FindingRow::from).collect(),
-                        }),
-                        None,
-                    );
-                }
+                header_told = tell_header(&validator, kind);
             }
             if progress_told_at == 0.0 || read - progress_told_at >= PROGRESS_BYTES || read >= total
             {
@@ -246,15 +324,16 @@ async fn validate(
     Ok(validated)
 }
 
-fn csv_blob(bytes: &[u8]) -> Result<Blob, String> {
-    let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
+fn csv_blob(parts: &js_sys::Array) -> Result<Blob, String> {
     let options = BlobPropertyBag::new();
     options.set_type("text/csv;charset=utf-8");
-    Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| describe(&e))
+    Blob::new_with_u8_array_sequence_and_options(parts, &options).map_err(|e| describe(&e))
 }
 
-/// Writes the errors CSV of one file in a second pass over the original.
+/// Writes the errors CSV of one file in a second pass over the original,
+/// or over the file as edited.
 async fn errors_csv(kind: FileKind) -> Result<Blob, String> {
+    edit::check_if_stale();
     let (validated, file) = LAST_RUN.with(|last| {
         let last = last.borrow();
         let validated = last
@@ -269,75 +348,8 @@ async fn errors_csv(kind: FileKind) -> Result<Blob, String> {
         Ok::<_, String>((validated, file))
     })?;
     let mut writer = ErrorsCsvWriter::new(kind, &validated.report.findings);
-    read_in_pieces(&file, |piece, _| writer.push(piece)).await?;
-    csv_blob(&writer.finish())
-}
-
-/// Sends the clean records, as the normalized users.csv / demographics.csv
-/// that `shared::export` writes, in gzip parts to a staged upload.
-async fn send(request: SendRequest) -> Result<(), String> {
-    let (users, demographics) = LAST_RUN.with(|last| {
-        let last = last.borrow();
-        let validated = last
-            .validated
-            .as_ref()
-            .ok_or("Check a file first: there are no records to send.")?;
-        let records = &validated.records;
-        let demographics = if records.demographics.is_empty() {
-            Vec::new()
-        } else {
-            demographics_csv(records, Audience::Program)
-        };
-        Ok::<_, String>((users_csv(records, Audience::Program), demographics))
-    })?;
-    let total = (users.len() + demographics.len()) as u64;
-    let mut sent = 0_u64;
-    for (segment, bytes) in [("users", &users), ("demographics", &demographics)] {
-        for (index, part) in bytes.chunks(PART_BYTES).enumerate() {
-            let compressed = gzip(part)
-                .await
-                .map_err(|e| format!("Could not compress the records: {}", describe(&e)))?;
-            let url = format!(
-                "{}/api/uploads/staged/{}/{segment}/{index}",
-                request.endpoint, request.staged_id
-            );
-            put_part(&request, &url, compressed.unchecked_ref()).await?;
-            sent += part.len() as u64;
-            post(&FromWorker::SendProgress { sent, total }, None);
-        }
+    if !edit::write_edited(kind, &mut |piece| writer.push(piece)) {
+        read_in_pieces(&file, |piece, _| writer.push(piece)).await?;
     }
-    post(
-        &FromWorker::Sent {
-            users_bytes: users.len() as u64,
-            demographics_bytes: demographics.len() as u64,
-        },
-        None,
-    );
-    Ok(())
-}
-
-async fn put_part(request: &SendRequest, url: &str, body: &Uint8Array) -> Result<(), String> {
-    let headers = Headers::new().map_err(|e| describe(&e))?;
-    let set = |name: &str, value: &str| headers.set(name, value).map_err(|e| describe(&e));
-    set("Content-Type", "text/csv; charset=utf-8")?;
-    set("Content-Encoding", "gzip")?;
-    if let Some(token) = &request.csrf_token {
-        set("X-CSRF-Token", token)?;
-    }
-    if let Some(token) = &request.bearer_token {
-        set("Authorization", &format!("Bearer {token}"))?;
-    }
-    let init = RequestInit::new();
-    init.set_method("PUT");
-    init.set_headers(&headers);
-    init.set_body(body);
-    let http = Request::new_with_str_and_init(url, &init).map_err(|e| describe(&e))?;
-    let answer = JsFuture::from(scope().fetch_with_request(&http))
-        .await
-        .map_err(|e| format!("Could not reach the server: {}", describe(&e)))?;
-    let response: Response = answer.unchecked_into();
-    if response.ok() {
-        return Ok(());
-    }
-    Err(crate::api::error_message(&response).await)
+    csv_blob(&js_sys::Array::of1(&Uint8Array::from(&writer.finish()[..])))
 }

@@ -5,11 +5,15 @@
 //! properties (`users`, `demographics`, `blob`), because the browser moves
 //! those by reference.
 
+mod fixing;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shared::report::Stats;
 use shared::{FileKind, Finding};
+
+pub use fixing::*;
 
 /// Findings handed to the page for its table; the counts stay exact and the
 /// errors CSV always has every finding.
@@ -42,9 +46,47 @@ pub enum ToWorker {
     },
     /// Write `users-errors.csv` or `demographics-errors.csv` from the files
     /// last validated.
-    ErrorsCsv { file: FileKind },
-    /// Send the clean records of the last validation to a staged upload.
+    ErrorsCsv {
+        file: FileKind,
+    },
+    /// Send the clean records of the last validation to a staged upload
+    /// (going on from the parts the server has, when it has some).
     Send(SendRequest),
+    /// Open the files last checked for fixing, showing `file`.
+    StartFixing {
+        file: FileKind,
+    },
+    /// One undoable change of `file`.
+    Edit {
+        file: FileKind,
+        request: EditRequest,
+    },
+    /// How many cells (or rows) a change would change; answered with `id`.
+    Preview {
+        id: u32,
+        file: FileKind,
+        request: EditRequest,
+    },
+    Undo,
+    Redo,
+    /// Back to the files as chosen.
+    Discard,
+    /// Check the edited files now.
+    CheckAgain,
+    /// Show the rows of `file` that match `filter` now.
+    ShowRows {
+        file: FileKind,
+        filter: RowFilter,
+    },
+    /// Rows `start..end` of the view.
+    Rows {
+        start: usize,
+        end: usize,
+    },
+    /// The corrected file, as the message's `blob`.
+    Corrected {
+        file: FileKind,
+    },
 }
 
 /// Where the clean records go: `{endpoint}/api/uploads/staged/{id}/…`.
@@ -58,6 +100,9 @@ pub struct SendRequest {
     /// Bearer` (the web component's upload session).
     pub csrf_token: Option<String>,
     pub bearer_token: Option<String>,
+    /// Going on after a failure: ask the server which parts it has first.
+    #[serde(default)]
+    pub resume: bool,
 }
 
 /// From the worker to the page.
@@ -66,6 +111,8 @@ pub struct SendRequest {
 pub enum FromWorker {
     /// The worker is listening; messages sent before this may be lost.
     Ready,
+    /// A check of newly chosen files has started.
+    Validating,
     /// A file's header has been read (sent as soon as it is complete).
     Header(HeaderSummary),
     Progress(ReadProgress),
@@ -85,8 +132,28 @@ pub enum FromWorker {
         users_bytes: u64,
         demographics_bytes: u64,
     },
+    /// Sending stopped: `message` says why; `resumable` when trying again
+    /// can go on from the parts the server has.
     Failed {
         message: String,
+        #[serde(default)]
+        resumable: bool,
+    },
+    /// A check of the edited files has started.
+    Checking {
+        revision: u64,
+    },
+    /// Where fixing stands.
+    Grid(Box<GridState>),
+    Rows(GridRows),
+    /// How many cells (or rows) the change `id` would change.
+    Preview {
+        id: u32,
+        count: u64,
+    },
+    /// The corrected file is the message's `blob`.
+    Corrected {
+        file: FileKind,
     },
 }
 
@@ -142,6 +209,10 @@ pub struct FindingRow {
     pub value: Option<String>,
     pub message: String,
     pub how_to_fix: String,
+    /// The suggested fix (`shared::fixes`): a header's new name, a cell's
+    /// new value.
+    #[serde(default)]
+    pub fix: Option<String>,
 }
 
 impl From<&Finding> for FindingRow {
@@ -155,6 +226,7 @@ impl From<&Finding> for FindingRow {
             value: finding.value.clone(),
             message: finding.message(),
             how_to_fix: finding.how_to_fix(),
+            fix: shared::fixes::suggested_fix(finding).map(|fix| fix.value),
         }
     }
 }
