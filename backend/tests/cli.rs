@@ -273,7 +273,7 @@ fn csv_format_writes_the_errors_reports() {
     assert_eq!(users.lines().count(), 1, "users.csv is clean: header only");
     let demographics = std::fs::read_to_string(out.join("demographics-errors.csv")).unwrap();
     let lines: Vec<&str> = demographics.lines().collect();
-    assert_eq!(lines[0], "\u{FEFF}userId,birthDate,sex,iep,section504,freeReducedLunch,homeLanguage,rowNumber,severity,column,code,message,howToFix");
+    assert_eq!(lines[0], "\u{FEFF}userId,birthDate,sex,iep,section504,freeReducedLunch,homeLanguage,rowNumber,severity,column,code,message,howToFix,suggestedFix");
     assert!(
         lines[1].starts_with("000001,2014-01-30,F,Y,N,free,es,3,error,userId,duplicate-user,"),
         "{}",

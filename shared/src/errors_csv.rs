@@ -1,11 +1,14 @@
 //! `users-errors.csv` / `demographics-errors.csv`: the original columns of
 //! each row with a problem, then `rowNumber, severity, column, code, message,
-//! howToFix`; one line per problem. Rows are not kept by the validator, so
+//! howToFix, suggestedFix`; one line per problem. The suggested fix may be
+//! made from the cell's value (a repaired email): this report is for the
+//! person who has the file, made in the browser or by the command line. Rows are not kept by the validator, so
 //! the report is written in a second streaming pass over the original file.
 //! UTF-8 with BOM, formula-safe.
 
 use crate::csv_out::{write_row, Audience, BOM};
 use crate::dictionary::FileKind;
+use crate::fixes::suggested_fix;
 use crate::reader::{Record, RecordReader};
 use crate::report::Finding;
 
@@ -17,6 +20,7 @@ const REPORT_COLUMNS: &[&str] = &[
     "code",
     "message",
     "howToFix",
+    "suggestedFix",
 ];
 
 /// Streaming writer of an errors report.
@@ -129,14 +133,16 @@ impl ErrorsCsvWriter {
         let original = (0..width).map(|i| cells.get(i).copied().unwrap_or(""));
         let row = finding.row.map(|r| r.to_string()).unwrap_or_default();
         let message = finding.message();
-        let fix = finding.how_to_fix();
+        let how_to_fix = finding.how_to_fix();
+        let suggested = suggested_fix(finding).map(|fix| fix.value).unwrap_or_default();
         let report = [
             row.as_str(),
             finding.severity.as_str(),
             finding.column.as_deref().unwrap_or(""),
             finding.code.as_str(),
             message.as_str(),
-            fix.as_str(),
+            how_to_fix.as_str(),
+            suggested.as_str(),
         ];
         write_row(&mut self.out, original.chain(report), Audience::Person);
     }

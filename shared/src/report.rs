@@ -126,6 +126,7 @@ impl Finding {
             column: self.column.as_deref().map(String::from),
             message: self.message(),
             how_to_fix: self.how_to_fix(),
+            fix: crate::fixes::report_fix(self),
         }
     }
 }
@@ -148,6 +149,11 @@ pub struct FindingView {
     pub message: String,
     /// The rendered advice.
     pub how_to_fix: String,
+    /// The one obvious fix, where it names a value of the contract (a
+    /// header's new name, a canonical role or grade); never one made from
+    /// the file's value (`fixes::report_fix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl Serialize for Finding {
@@ -278,5 +284,24 @@ mod tests {
         );
         assert!(!json.to_string().contains("secret-marker"));
         assert_eq!(finding.location(), "users.csv, row 7, column userEmail");
+    }
+
+    /// A fix naming a contract value is in the JSON; one made from the
+    /// cell's value (the repaired email) is not.
+    #[test]
+    fn json_carries_only_fixes_of_the_contract() {
+        let role = Finding::new(IssueCode::InvalidRole, FileKind::Users)
+            .at_row(3)
+            .in_column("userRole")
+            .with_value("Teachers");
+        assert_eq!(serde_json::to_value(&role).unwrap()["fix"], "teacher");
+        let email = Finding::new(IssueCode::InvalidEmail, FileKind::Users)
+            .at_row(4)
+            .in_column("userEmail")
+            .with_value("ann lee@x.org");
+        assert!(crate::fixes::suggested_fix(&email).is_some(), "the grid has one");
+        let json = serde_json::to_value(&email).unwrap();
+        assert!(json.get("fix").is_none(), "{json}");
+        assert!(!json.to_string().contains("ann"));
     }
 }

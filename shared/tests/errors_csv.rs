@@ -8,7 +8,7 @@ use shared::{FileKind, Options};
 const FILE: &str = "\
 schoolId,userId,userRole,userFirstName,userLastName,userEmail,userGrade
 S1,A1,administrator,Al,Ng,al@x.org,
-S1,U1,student,=Bo,Kim,bo-at-x.org,05
+S1,U1,student,=Bo,Kim,bo at x.org,05
 
 S1,A2,administrator,\"Ng, Jr.\",Lee,al@x.org,
 ";
@@ -18,12 +18,12 @@ fn exact_contents() {
     let validated = validate(FILE.as_bytes(), None, Options::default());
     let report = errors_csv(FileKind::Users, &validated.report.findings, FILE.as_bytes());
     let text = String::from_utf8(report).unwrap();
-    let expected = "\u{FEFF}schoolId,userId,userRole,userFirstName,userLastName,userEmail,userGrade,rowNumber,severity,column,code,message,howToFix\r\n\
-S1,A1,administrator,Al,Ng,al@x.org,,2,error,userEmail,duplicate-email,This email is also used by another userId (row 5).,\"Give each user their own email, or use one userId if they are the same person.\"\r\n\
-S1,U1,student,'=Bo,Kim,bo-at-x.org,05,3,error,userFirstName,invalid-name,\"userFirstName starts with '=', which spreadsheets read as a formula.\",\"Give a name of 1 to 100 characters without control characters that does not start with =, +, - or @.\"\r\n\
-S1,U1,student,'=Bo,Kim,bo-at-x.org,05,3,error,userEmail,invalid-email,userEmail is not a valid email address.,\"Give one address like name@school.org, at most 254 characters.\"\r\n\
-,,,,,,,4,warning,,blank-row,The row is blank and was skipped.,Delete blank rows.\r\n\
-S1,A2,administrator,\"Ng, Jr.\",Lee,al@x.org,,5,error,userEmail,duplicate-email,This email is also used by another userId (row 2).,\"Give each user their own email, or use one userId if they are the same person.\"\r\n";
+    let expected = "\u{FEFF}schoolId,userId,userRole,userFirstName,userLastName,userEmail,userGrade,rowNumber,severity,column,code,message,howToFix,suggestedFix\r\n\
+S1,A1,administrator,Al,Ng,al@x.org,,2,error,userEmail,duplicate-email,This email is also used by another userId (row 5).,\"Give each user their own email, or use one userId if they are the same person.\",\r\n\
+S1,U1,student,'=Bo,Kim,bo at x.org,05,3,error,userFirstName,invalid-name,\"userFirstName starts with '=', which spreadsheets read as a formula.\",\"Give a name of 1 to 100 characters without control characters that does not start with =, +, - or @.\",Bo\r\n\
+S1,U1,student,'=Bo,Kim,bo at x.org,05,3,error,userEmail,invalid-email,userEmail is not a valid email address.,\"Give one address like name@school.org, at most 254 characters.\",bo@x.org\r\n\
+,,,,,,,4,warning,,blank-row,The row is blank and was skipped.,Delete blank rows.,\r\n\
+S1,A2,administrator,\"Ng, Jr.\",Lee,al@x.org,,5,error,userEmail,duplicate-email,This email is also used by another userId (row 2).,\"Give each user their own email, or use one userId if they are the same person.\",\r\n";
     assert_eq!(text, expected);
 }
 
@@ -40,9 +40,10 @@ fn header_problems_come_first_without_rows() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "\u{FEFF}schoolId,usrId,rowNumber,severity,column,code,message,howToFix"
+        "\u{FEFF}schoolId,usrId,rowNumber,severity,column,code,message,howToFix,suggestedFix"
     );
     assert!(lines[1].starts_with(",,,error,usrId,unknown-header,The column usrId is not part of this file. Did you mean userId?"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",userId"), "the rename as the suggested fix: {}", lines[1]);
     assert_eq!(lines.len(), 1 + validated.report.findings.len());
 }
 
