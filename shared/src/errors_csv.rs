@@ -134,7 +134,9 @@ impl ErrorsCsvWriter {
         let row = finding.row.map(|r| r.to_string()).unwrap_or_default();
         let message = finding.message();
         let how_to_fix = finding.how_to_fix();
-        let suggested = suggested_fix(finding).map(|fix| fix.value).unwrap_or_default();
+        let suggested = suggested_fix(finding)
+            .map(|fix| fix.value)
+            .unwrap_or_default();
         let report = [
             row.as_str(),
             finding.severity.as_str(),

@@ -299,7 +299,10 @@ mod tests {
             .at_row(4)
             .in_column("userEmail")
             .with_value("ann lee@x.org");
-        assert!(crate::fixes::suggested_fix(&email).is_some(), "the grid has one");
+        assert!(
+            crate::fixes::suggested_fix(&email).is_some(),
+            "the grid has one"
+        );
         let json = serde_json::to_value(&email).unwrap();
         assert!(json.get("fix").is_none(), "{json}");
         assert!(!json.to_string().contains("ann"));

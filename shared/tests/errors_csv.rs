@@ -43,7 +43,11 @@ fn header_problems_come_first_without_rows() {
         "\u{FEFF}schoolId,usrId,rowNumber,severity,column,code,message,howToFix,suggestedFix"
     );
     assert!(lines[1].starts_with(",,,error,usrId,unknown-header,The column usrId is not part of this file. Did you mean userId?"), "{}", lines[1]);
-    assert!(lines[1].ends_with(",userId"), "the rename as the suggested fix: {}", lines[1]);
+    assert!(
+        lines[1].ends_with(",userId"),
+        "the rename as the suggested fix: {}",
+        lines[1]
+    );
     assert_eq!(lines.len(), 1 + validated.report.findings.len());
 }
 
