@@ -2,6 +2,8 @@
 //! handing it the files, and turning its messages into signals (the
 //! stage, header verdicts, sending, and fixing through `FixSession`).
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -139,8 +141,16 @@ impl ValidationSession {
         if let Some(worker) = self.worker.get_value() {
             return Ok(worker);
         }
-        let worker = start_module_worker(&self.worker_url.get_value())
-            .ok_or_else(|| "This browser cannot start the validator (Web Workers).".to_string())?;
+        let url = self.worker_url.get_value();
+        let (worker, ready) = match take_spare_worker(&url) {
+            Some(spare) => spare,
+            None => (
+                start_module_worker(&url).ok_or_else(|| {
+                    "This browser cannot start the validator (Web Workers).".to_string()
+                })?,
+                false,
+            ),
+        };
         let session = *self;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             session.on_message(event.data());
@@ -156,7 +166,9 @@ impl ValidationSession {
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
         self.worker.set_value(Some(worker.clone()));
-        self.waiting.set_value(Some(Vec::new()));
+        // Until the worker says it is ready, messages wait here.
+        self.waiting
+            .set_value(if ready { None } else { Some(Vec::new()) });
         Ok(worker)
     }
 
@@ -354,6 +366,60 @@ impl ValidationSession {
             | FromWorker::Corrected { .. } => {}
         }
     }
+}
+
+/// A worker started before any page asked for one, and whether it has said
+/// it is ready.
+struct SpareWorker {
+    url: String,
+    worker: Worker,
+    ready: Rc<Cell<bool>>,
+}
+
+thread_local! {
+    static SPARE_WORKER: RefCell<Option<SpareWorker>> = const { RefCell::new(None) };
+}
+
+/// Starts the validator's worker as the app starts, for the first check to
+/// take: its wasm loads while the admin signs in and picks a file, so the
+/// header verdict of a file chosen at once does not wait for it (it waited
+/// about 0.1 s when the worker started with the Upload page).
+pub fn start_spare_worker(url: &str) {
+    let Some(worker) = start_module_worker(url) else {
+        return; // the session says so when it needs a worker
+    };
+    let ready = Rc::new(Cell::new(false));
+    let heard = ready.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let json = js_sys::Reflect::get(&event.data(), &"json".into())
+            .ok()
+            .and_then(|j| j.as_string());
+        if let Some(Ok(FromWorker::Ready)) = json.map(|j| serde_json::from_str(&j)) {
+            heard.set(true);
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    SPARE_WORKER.with(|spare| {
+        *spare.borrow_mut() = Some(SpareWorker {
+            url: url.to_string(),
+            worker,
+            ready,
+        })
+    });
+}
+
+/// The spare worker of `url`, once, and whether it is ready. Its handlers
+/// are replaced by the caller's before the page hears another message.
+fn take_spare_worker(url: &str) -> Option<(Worker, bool)> {
+    SPARE_WORKER.with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.as_ref()?.url != url {
+            return None;
+        }
+        let SpareWorker { worker, ready, .. } = spare.take()?;
+        Some((worker, ready.get()))
+    })
 }
 
 /// Starts a module worker from a script that may be on another origin (the

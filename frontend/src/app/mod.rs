@@ -83,6 +83,8 @@ enum Session {
 pub fn App() -> impl IntoView {
     let session = RwSignal::new(Session::Checking);
     let route = RwSignal::new(Route::from_path(&current_path()));
+    // The validator's wasm loads while the admin signs in or finds the file.
+    frontend::session::start_spare_worker(upload::WORKER_URL);
 
     // Back and forward buttons.
     let on_pop = Closure::<dyn FnMut()>::new(move || route.set(Route::from_path(&current_path())));
