@@ -200,12 +200,24 @@ async fn staged(
             json!({}),
         )
         .await;
-    let Step::Commit { confirm } = step else {
-        return (status, preview);
-    };
     if status != StatusCode::OK {
         return (status, preview);
     }
+    // A later page of the same preview's findings, as the app's table
+    // fetches it: not another use in the history.
+    let (status, page) = bearer
+        .json(
+            app,
+            Method::POST,
+            &format!("/api/uploads/staged/{id}/preview"),
+            json!({"findingsOffset": 1, "changesLimit": 0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["findingsTotal"], preview["findingsTotal"]);
+    let Step::Commit { confirm } = step else {
+        return (status, preview);
+    };
     bearer
         .json(
             app,

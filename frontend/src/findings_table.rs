@@ -157,21 +157,7 @@ pub fn FindingsTable(summary: Arc<Summary>) -> impl IntoView {
                 </select>
             </label>
         </div>
-        <div
-            class="findings-scroll"
-            // The sizes the rows in view are worked out from live here, not
-            // in the style sheet.
-            style=format!("height: {VIEWPORT_PX}px; overflow: auto")
-            tabindex="0"
-            role="region"
-            aria-labelledby="findings-caption"
-            node_ref=scroller
-            on:scroll=move |_| {
-                if let Some(el) = scroller.get_untracked() {
-                    scroll_top.set(el.scroll_top() as f64);
-                }
-            }
-        >
+        <ScrollArea class="findings-scroll" scroll_top scroller height="height" labelled_by="findings-caption">
             <table class="findings" aria-rowcount=move || matching.get().len() + 1>
                 <caption id="findings-caption">{caption}</caption>
                 <thead>
@@ -187,6 +173,43 @@ pub fn FindingsTable(summary: Arc<Summary>) -> impl IntoView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+        </ScrollArea>
+    }
+}
+
+/// The scrolling area of a table that renders only the rows in view: it
+/// keeps `scroll_top` up to date, from which the rows in view follow.
+/// `height` is the CSS property its `VIEWPORT_PX` sets ("height", or
+/// "max-height" for a table that may be short); the region is named by
+/// `label` or by the element `labelled_by`.
+#[component]
+pub fn ScrollArea(
+    class: &'static str,
+    scroll_top: RwSignal<f64>,
+    scroller: NodeRef<leptos::html::Div>,
+    height: &'static str,
+    #[prop(optional)] label: Option<&'static str>,
+    #[prop(optional)] labelled_by: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div
+            class=class
+            // The sizes the rows in view are worked out from live here, not
+            // in the style sheet.
+            style=format!("{height}: {VIEWPORT_PX}px; overflow: auto")
+            tabindex="0"
+            role="region"
+            aria-label=label
+            aria-labelledby=labelled_by
+            node_ref=scroller
+            on:scroll=move |_| {
+                if let Some(el) = scroller.get_untracked() {
+                    scroll_top.set(el.scroll_top() as f64);
+                }
+            }
+        >
+            {children()}
         </div>
     }
 }

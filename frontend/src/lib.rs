@@ -12,6 +12,7 @@ pub mod format;
 pub mod grid;
 pub mod process;
 pub mod protocol;
+pub mod server_findings;
 pub mod session;
 pub mod upload_report;
 pub mod validator_ui;

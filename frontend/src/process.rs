@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiFailure, Target};
 use crate::format::{count, format_bytes, plural};
 use crate::protocol::SendRequest;
+use crate::server_findings::{FindingsPages, SERVER_FINDINGS_PAGE};
 use crate::upload_report::UploadReportView;
 use crate::validator_ui::{Sending, ValidationSession};
 use shared::api::{StagedCreated, UploadReport};
@@ -107,7 +108,7 @@ pub fn Process(
         processing.set(Processing::Previewing);
         spawn_local(async move {
             let path = format!("/api/uploads/staged/{staged_id}/preview");
-            let body = serde_json::json!({});
+            let body = serde_json::json!({ "findingsLimit": SERVER_FINDINGS_PAGE });
             let target = active.get_value();
             match api::request_retrying::<UploadReport>(&target, "POST", &path, Some(&body)).await {
                 Ok(report) => processing.set(Processing::Preview { staged_id, report }),
@@ -300,7 +301,8 @@ pub fn Process(
                             }
                         });
                         view! {
-                            <UploadReportView report=report.clone() link_findings_csv=with_session />
+                            <UploadReportView report=report.clone() link_findings_csv=with_session
+                                findings_pages=FindingsPages { target: active.get_value(), staged_id: staged_id.clone() } />
                             {more}
                             {hold.map(|hold| view! {
                                 <div class="hold" role="alert">

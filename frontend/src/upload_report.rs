@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::format::count;
+use crate::server_findings::{FindingsPages, ServerFindingsTable};
 
 use shared::api::{ChangeKind, Counts, UploadReport};
 
@@ -44,6 +45,9 @@ pub fn UploadReportView(
     /// Link the server's findings CSV (needs a session on the same origin).
     #[prop(default = true)]
     link_findings_csv: bool,
+    /// Where a preview's further pages of findings come from.
+    #[prop(optional)]
+    findings_pages: Option<FindingsPages>,
 ) -> impl IntoView {
     let title = if report.committed {
         "What changed"
@@ -101,20 +105,10 @@ pub fn UploadReportView(
                     </ul>
                 </details>
             })}
-            {(!findings.is_empty()).then(|| view! {
-                <table class="server-findings">
-                    <caption>{format!("Found by the server ({})", findings.len())}</caption>
-                    <thead><tr><th scope="col">"Record"</th><th scope="col">"Code"</th><th scope="col">"Problem"</th><th scope="col">"How to fix"</th></tr></thead>
-                    <tbody>
-                        {findings.into_iter().map(|f| view! {
-                            <tr class=format!("severity-{}", f.severity.as_str())>
-                                <td>{f.key}</td><td><code>{f.code.as_str()}</code></td><td>{f.message}</td><td>{f.how_to_fix}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+            {(report.findings_total > 0).then(|| view! {
+                <ServerFindingsTable first=findings total=report.findings_total pages=findings_pages />
             })}
-            {report.upload_id.filter(|_| link_findings_csv && !report.findings.is_empty()).map(|id| view! {
+            {report.upload_id.filter(|_| link_findings_csv && report.findings_total > 0).map(|id| view! {
                 <p><a href=format!("/api/uploads/{id}/findings.csv") download>"Download the server's findings (CSV)"</a></p>
             })}
         </div>

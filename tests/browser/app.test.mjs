@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bin, fixture, screenshots, serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles,
-  reportCount, sample, tempDir, USERS_HEADER,
+  reportCount, sample, tempDir, USERS_HEADER, parseCsv, axeViolations,
 } from './support.mjs';
 
 let server;
@@ -324,6 +324,41 @@ test('a preview with many changes lists them a page at a time', async () => {
   await page.getByRole('button', { name: 'Show more changes' }).click();
   await page.locator('details.changes > summary', { hasText: '(400 of' }).waitFor();
   assert.equal(await page.locator('details.changes > ul > li').count(), 400);
+  await page.context().close();
+});
+
+test("a preview's many server findings: only the rows in view are rendered, later pages come from the server", async () => {
+  // The demo's users under new IDs: each is a stored user's ID corrected,
+  // or has a stored user's email; a finding per user.
+  const rows = parseCsv(readFileSync(join(sample(1800), 'users.csv'), 'utf8'));
+  const idAt = rows[0].indexOf('userId');
+  const cell = (c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
+  const renamed = rows.map((row, i) => (i === 0 ? row : row.map((c, j) => (j === idAt ? `${c}N` : c))));
+  const file = join(tempDir('rostergate-emails-'), 'users.csv');
+  writeFileSync(file, `${renamed.map((row) => row.map(cell).join(',')).join('\r\n')}\r\n`);
+
+  const { page, requests } = await newPage(browser);
+  await signIn(page, server);
+  await chooseFiles(page, file);
+  assert.equal(await (await verdict(page)).getAttribute('data-valid'), 'true');
+  await page.getByRole('button', { name: 'Process file' }).click();
+  await page.locator('.upload-report[data-committed="false"]').waitFor({ timeout: 120_000 });
+  const table = page.locator('table.server-findings');
+  const total = Number(await table.getAttribute('aria-rowcount')) - 1;
+  assert.ok(total > 1000, `${total} findings: more than the first page`);
+  assert.match(await table.locator('caption').textContent(), new RegExp(`\\(${total.toLocaleString('en-US')}\\)`));
+  assert.ok(await table.locator('tbody tr:not(.spacer)').count() < 60, 'only the rows in view');
+  // Scrolled to the end: the last rows, from a later page of the server's.
+  await page.getByRole('region', { name: 'Found by the server' }).evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  const last = table.locator(`tbody tr[aria-rowindex="${total + 1}"]`);
+  await last.locator('code').waitFor();
+  assert.match(await last.locator('code').textContent(), /^[a-z-]+$/);
+  assert.match(await last.locator('td').first().textContent(), /N$/, 'a key from this file');
+  const pages = requests.filter((r) => r.method === 'POST' && /\/preview$/.test(r.url) && /"findingsOffset":[1-9]/.test(r.body ?? ''));
+  assert.ok(pages.length >= 1, 'a later page was fetched');
+  assert.ok(await table.locator('tbody tr:not(.spacer)').count() < 60, 'still only the rows in view');
+  assert.deepEqual(await axeViolations(page, '.server-findings-scroll'), []);
+  await shot(page, 'preview-server-findings');
   await page.context().close();
 });
 

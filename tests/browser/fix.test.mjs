@@ -10,14 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   bin, screenshots, serverAndBrowserForTests, newPage, signIn, verdict, chooseFiles, sample,
-  tempDir, USERS_HEADER, parseCsv, addSchools,
+  tempDir, USERS_HEADER, parseCsv, addSchools, axeViolations,
 } from './support.mjs';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -40,15 +37,6 @@ async function settled(page, from) {
     return Number(section?.getAttribute('data-revision')) > from &&
       section.getAttribute('data-up-to-date') === 'true';
   }, from, { timeout: 60_000 });
-}
-
-/** axe's violations inside `selector`. */
-async function axeViolations(page, selector) {
-  await page.evaluate(axeSource);
-  return page.evaluate(async (selector) => {
-    const result = await window.axe.run(document.querySelector(selector));
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-  }, selector);
 }
 
 /** `rostergate validate --format json` of a file (exit 1 on errors is fine). */

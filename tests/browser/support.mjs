@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -189,4 +190,15 @@ export async function addSchools(page, server, schoolsCsv) {
     assert.ok(created.ok(), await created.text());
   }
   return (await (await page.request.get(`${server.url}/api/schools`)).json()).map((s) => s.schoolId);
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe's violations (its default rules: WCAG A and AA, best practice) inside `selector`. */
+export async function axeViolations(page, selector) {
+  await page.evaluate(axeSource);
+  return page.evaluate(async (selector) => {
+    const result = await window.axe.run(document.querySelector(selector));
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  }, selector);
 }

@@ -219,7 +219,8 @@ async fn planned<'k>(
 /// What processing accepted records would change (writes nothing to the
 /// roster). The plan stays in `kept` for paging and for the commit. A
 /// token's or upload session's preview is recorded in the history (its
-/// first page: paging through the same preview is not another use).
+/// first page: paging through the changes or the findings of the same
+/// preview is not another use).
 pub async fn preview(
     state: &AppState,
     caller: &Caller,
@@ -230,7 +231,7 @@ pub async fn preview(
 ) -> ApiResult<UploadReport> {
     check_removals(caller, submission.mode, Some(records))?;
     let planned = planned(state, caller.district_id(), records, submission.mode, kept).await?;
-    if caller.embed_token().is_some() && page.changes_offset == 0 {
+    if caller.embed_token().is_some() && page.is_first() {
         let plan = &planned.plan;
         let findings = report_findings(plan);
         HistoryEntry::new(caller, submission, Status::Previewed)

@@ -267,6 +267,13 @@ pub struct ChangesPage {
     pub findings_limit: Option<usize>,
 }
 
+impl ChangesPage {
+    /// The report's first page, of changes and of findings.
+    pub fn is_first(&self) -> bool {
+        self.changes_offset == 0 && self.findings_offset == 0
+    }
+}
+
 /// A commit: go ahead although the safety hold applies, and a page.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
