@@ -71,13 +71,19 @@ pub fn UploadReportView(
     view! {
         <div class="upload-report" data-committed=report.committed.to_string()>
             <CountsTable counts=report.counts caption=title />
-            {(!report.per_school.is_empty()).then(|| view! {
-                <details class="per-school">
-                    <summary>{format!("Per school ({})", report.per_school.len())}</summary>
-                    {report.per_school.iter().map(|(school, counts)| view! {
-                        <CountsTable counts=*counts caption=format!("School {school}") />
-                    }).collect_view()}
-                </details>
+            {(!report.per_school.is_empty()).then(|| {
+                // A district's hundreds of tables are made when the list is
+                // opened, not with every report.
+                let per_school = report.per_school.clone();
+                let opened = RwSignal::new(false);
+                view! {
+                    <details class="per-school" on:toggle=move |_| opened.set(true)>
+                        <summary>{format!("Per school ({})", per_school.len())}</summary>
+                        {move || opened.get().then(|| per_school.iter().map(|(school, counts)| view! {
+                            <CountsTable counts=*counts caption=format!("School {school}") />
+                        }).collect_view())}
+                    </details>
+                }
             })}
             {(!changed.is_empty()).then(|| view! {
                 <details class="changes" open>

@@ -64,6 +64,7 @@ impl DemographicsPass {
         if has_error {
             return;
         }
+        values.shrink_to_fit();
         let user_id = cells::cell_value(record.field(self.user_id_position));
         if let Some(first_row) = self.first_row_of.get(user_id) {
             sink.push(

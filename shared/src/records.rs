@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dictionary::{
-    ACTIONS, DEMOGRAPHICS_COLUMNS, FREE_REDUCED_LUNCH_VALUES, ROLES, SEX_VALUES,
-};
+use crate::dictionary::{ACTIONS, DEMOGRAPHICS_COLUMNS, ROLES};
 
 /// A user's role (`userRole`); its words are `dictionary::ROLES`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -152,83 +150,132 @@ pub struct DemographicsRecord {
 
 /// One student's demographics values by column, in column-name order (the
 /// JSON is an object of header name to value). Compact, since a district
-/// has hundreds of thousands of them: the column names are the
-/// dictionary's own, and the values of enumerations (booleans, sex, lunch)
-/// are its canonical words, so most cells take no allocation of their own.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DemographicsValues(Vec<(&'static str, Option<Cow<'static, str>>)>);
+/// has hundreds of thousands of them: a column is its index in the
+/// dictionary, and the values are one text, so a record is three
+/// allocations whatever its columns (it was one per column, 40 bytes each).
+#[derive(Clone, Default)]
+pub struct DemographicsValues {
+    /// The file's columns in column-name order, each with its value's place
+    /// in `text`, or blank.
+    entries: Vec<ValueEntry>,
+    /// The values, one after another.
+    text: String,
+}
 
-/// The dictionary's name of a demographics column.
-fn column_name(column: &str) -> Option<&'static str> {
+#[derive(Debug, Clone, Copy)]
+struct ValueEntry {
+    /// The column's index in `DEMOGRAPHICS_COLUMNS`.
+    column: u8,
+    /// A blank cell (clear the stored value).
+    blank: bool,
+    start: u32,
+    len: u32,
+}
+
+const _: () = assert!(DEMOGRAPHICS_COLUMNS.len() <= u8::MAX as usize);
+
+/// The dictionary's index of a demographics column.
+fn column_index(column: &str) -> Option<u8> {
     DEMOGRAPHICS_COLUMNS
         .iter()
-        .map(|c| c.name)
-        .find(|name| *name == column)
+        .position(|c| c.name == column)
+        .map(|at| at as u8)
+}
+
+fn column_name(index: u8) -> &'static str {
+    DEMOGRAPHICS_COLUMNS[index as usize].name
 }
 
 impl DemographicsValues {
-    /// Room for `columns` values, so that a record takes no more memory
-    /// than its columns need.
+    /// Room for `columns` values.
     pub fn with_capacity(columns: usize) -> Self {
-        DemographicsValues(Vec::with_capacity(columns))
+        DemographicsValues {
+            entries: Vec::with_capacity(columns),
+            text: String::new(),
+        }
+    }
+
+    fn position(&self, column: &str) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|e| column_name(e.column).cmp(column))
+    }
+
+    fn value(&self, entry: &ValueEntry) -> Option<&str> {
+        let start = entry.start as usize;
+        (!entry.blank).then(|| &self.text[start..start + entry.len as usize])
     }
 
     /// The value of `column`: `None` when the file does not have it,
     /// `Some(None)` for a blank cell.
     pub fn get(&self, column: &str) -> Option<Option<&str>> {
-        let at = self.0.binary_search_by(|(c, _)| (*c).cmp(column)).ok()?;
-        Some(self.0[at].1.as_deref())
+        let at = self.position(column).ok()?;
+        Some(self.value(&self.entries[at]))
     }
 
     /// Whether the file has `column`.
     pub fn contains_key(&self, column: &str) -> bool {
-        self.get(column).is_some()
+        self.position(column).is_ok()
     }
 
     /// Sets `column` (a demographics column of the dictionary; false for
-    /// any other name, which is left out). A canonical word of an
-    /// enumeration is kept as the dictionary's own.
+    /// any other name, which is left out). Setting a column again leaves
+    /// its old value unused in the text (a file has each column once).
     pub fn insert(&mut self, column: &str, value: Option<Cow<'_, str>>) -> bool {
-        let Some(name) = column_name(column) else {
+        let Some(index) = column_index(column) else {
             return false;
         };
-        let value = value.map(|v| match static_word(&v) {
-            Some(word) => Cow::Borrowed(word),
-            None => Cow::Owned(v.into_owned()),
-        });
-        match self.0.binary_search_by(|(c, _)| (*c).cmp(name)) {
-            Ok(at) => self.0[at].1 = value,
-            Err(at) => self.0.insert(at, (name, value)),
+        let blank = value.is_none();
+        let value = value.as_deref().unwrap_or("");
+        let entry = ValueEntry {
+            column: index,
+            blank,
+            start: self.text.len() as u32,
+            len: value.len() as u32,
+        };
+        self.text.push_str(value);
+        match self.position(column) {
+            Ok(at) => self.entries[at] = entry,
+            Err(at) => self.entries.insert(at, entry),
         }
         true
     }
 
+    /// Gives back the room a record did not use, once its values are set.
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+        self.text.shrink_to_fit();
+    }
+
     /// Each column the file has and its value.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> + '_ {
-        self.0.iter().map(|(c, v)| (*c, v.as_deref()))
+        self.entries
+            .iter()
+            .map(|e| (column_name(e.column), self.value(e)))
     }
 
     /// How many columns.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     /// No column.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 }
 
-/// A canonical word of the demographics enumerations, as the dictionary's
-/// own `&'static str`.
-fn static_word(value: &str) -> Option<&'static str> {
-    const BOOLEANS: &[&str] = &["TRUE", "FALSE"];
-    BOOLEANS
-        .iter()
-        .copied()
-        .chain(SEX_VALUES.iter().map(|(_, canonical)| *canonical))
-        .chain(FREE_REDUCED_LUNCH_VALUES.iter().copied())
-        .find(|word| *word == value)
+impl PartialEq for DemographicsValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for DemographicsValues {}
+
+impl std::fmt::Debug for DemographicsValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 impl Serialize for DemographicsValues {
@@ -248,6 +295,7 @@ impl<'de> Deserialize<'de> for DemographicsValues {
                 )));
             }
         }
+        values.shrink_to_fit();
         Ok(values)
     }
 }
@@ -284,5 +332,62 @@ mod tests {
             assert_eq!(Action::parse(action.as_str()), Some(action));
         }
         assert_eq!(Role::parse("Student"), None, "canonical words only");
+    }
+
+    fn values(cells: &[(&str, Option<&str>)]) -> DemographicsValues {
+        let mut values = DemographicsValues::with_capacity(cells.len());
+        for (column, value) in cells {
+            assert!(values.insert(column, value.map(Cow::Borrowed)), "{column}");
+        }
+        values.shrink_to_fit();
+        values
+    }
+
+    #[test]
+    fn demographics_values_keep_absent_blank_and_set_apart_in_column_name_order() {
+        let v = values(&[
+            ("sex", Some("female")),
+            ("iep", None),
+            ("birthDate", Some("")),
+        ]);
+        assert_eq!(v.get("sex"), Some(Some("female")));
+        assert_eq!(v.get("iep"), Some(None), "blank: clear the stored value");
+        assert_eq!(v.get("birthDate"), Some(Some("")));
+        assert_eq!(v.get("homeLanguage"), None, "absent: change nothing");
+        assert!(!v.contains_key("homeLanguage") && v.contains_key("iep"));
+        let columns: Vec<_> = v.iter().map(|(c, _)| c).collect();
+        assert_eq!(columns, ["birthDate", "iep", "sex"]);
+        assert_eq!(v.len(), 3);
+        // Another order, and a column set twice: the same values.
+        let mut again = values(&[
+            ("iep", Some("TRUE")),
+            ("birthDate", Some("")),
+            ("sex", Some("female")),
+        ]);
+        assert_ne!(again, v);
+        again.insert("iep", None);
+        assert_eq!(again, v);
+        assert!(!again.insert("notAColumn", Some(Cow::Borrowed("x"))));
+        assert_eq!(again.len(), 3);
+    }
+
+    #[test]
+    fn demographics_values_read_back_their_json() {
+        let v = values(&[
+            ("white", Some("FALSE")),
+            ("homeLanguage", Some("spa")),
+            ("iep", None),
+        ]);
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(json, r#"{"homeLanguage":"spa","iep":null,"white":"FALSE"}"#);
+        assert_eq!(
+            serde_json::from_str::<DemographicsValues>(&json).unwrap(),
+            v
+        );
+        assert_eq!(
+            format!("{v:?}"),
+            r#"{"homeLanguage": Some("spa"), "iep": None, "white": Some("FALSE")}"#
+        );
+        assert!(serde_json::from_str::<DemographicsValues>(r#"{"shoeSize":"9"}"#).is_err());
     }
 }

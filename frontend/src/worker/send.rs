@@ -19,14 +19,28 @@ use super::{describe, edit, post, LAST_RUN};
 use crate::api::{self, ApiFailure, Target, RETRY_WAITS_MS};
 use crate::protocol::{FromWorker, SendRequest, PART_BYTES};
 
-#[wasm_bindgen(inline_js = "export async function gzip(bytes) {
+#[wasm_bindgen(inline_js = "export function start_gzip(bytes) {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return new Response(stream).arrayBuffer().then((buffer) => new Uint8Array(buffer));
 }")]
 extern "C" {
     /// The browser's own gzip (CompressionStream), so the wasm stays small.
-    #[wasm_bindgen(catch)]
-    async fn gzip(bytes: &[u8]) -> Result<JsValue, JsValue>;
+    /// It starts at once (the bytes are copied before it returns) and the
+    /// promise gives the compressed bytes.
+    fn start_gzip(bytes: &[u8]) -> js_sys::Promise;
+}
+
+/// The compressed bytes of a part whose gzip was started.
+async fn compressed(gzip: js_sys::Promise) -> Result<Uint8Array, ApiFailure> {
+    wasm_bindgen_futures::JsFuture::from(gzip)
+        .await
+        .map(JsCast::unchecked_into)
+        .map_err(|e| ApiFailure {
+            status: 400,
+            code: "gzip".into(),
+            message: format!("Could not compress the records: {}", describe(&e)),
+            body: None,
+        })
 }
 
 /// Why sending stopped, and whether "Retry" can go on.
@@ -131,8 +145,21 @@ async fn send_parts(request: &SendRequest) -> Result<(u64, u64), Stopped> {
         let parts: Vec<&[u8]> = bytes.chunks(PART_BYTES).collect();
         let mut index = standing.as_ref().map_or(0, |s| next_part(s, segment));
         let mut waits = RETRY_WAITS_MS.iter();
+        // The next part is compressed while this one is sent and stored.
+        let mut ahead: Option<(usize, js_sys::Promise)> = None;
         while index < parts.len() {
-            match put_part(request, segment, index, parts[index]).await {
+            let gzip = match ahead.take() {
+                Some((prepared, gzip)) if prepared == index => gzip,
+                _ => start_gzip(parts[index]),
+            };
+            ahead = parts
+                .get(index + 1)
+                .map(|next| (index + 1, start_gzip(next)));
+            let sent = match compressed(gzip).await {
+                Ok(body) => put_part(request, segment, index, &body).await,
+                Err(failure) => Err(failure),
+            };
+            match sent {
                 Ok(received) => index = received.next_part as usize,
                 Err(failure) if failure.is_transient() || failure.code == "part-out-of-order" => {
                     let Some(ms) = waits.next() else {
@@ -172,14 +199,8 @@ async fn put_part(
     request: &SendRequest,
     segment: &str,
     index: usize,
-    part: &[u8],
+    compressed: &Uint8Array,
 ) -> Result<Received, ApiFailure> {
-    let compressed = gzip(part).await.map_err(|e| ApiFailure {
-        status: 400,
-        code: "gzip".into(),
-        message: format!("Could not compress the records: {}", describe(&e)),
-        body: None,
-    })?;
     let url = format!(
         "{}/api/uploads/staged/{}/{segment}/{index}",
         request.endpoint, request.staged_id
@@ -197,7 +218,7 @@ async fn put_part(
     let init = RequestInit::new();
     init.set_method("PUT");
     init.set_headers(&headers);
-    init.set_body(compressed.unchecked_ref::<Uint8Array>());
+    init.set_body(compressed);
     let http = Request::new_with_str_and_init(&url, &init).map_err(api::unreachable)?;
     let response = api::fetch(&http).await?;
     if !response.ok() {
