@@ -46,7 +46,9 @@ pub fn ServerFindingsTable(
         let Some(source) = pages.get_value() else {
             return;
         };
-        if loaded.with_untracked(|l| l.contains_key(&page))
+        // After a refusal (the upload expired, say) scrolling asks no more.
+        if failure.with_untracked(Option::is_some)
+            || loaded.with_untracked(|l| l.contains_key(&page))
             || !in_flight
                 .try_update_value(|f| f.insert(page))
                 .unwrap_or(false)
