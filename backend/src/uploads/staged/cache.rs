@@ -1,7 +1,8 @@
 //! What a process keeps of the staged uploads it serves, so that the usual
 //! case (every request of an upload on one process) does no work twice:
-//! while parts arrive, a validator fed with each part as it is stored (the
-//! preview then finishes it instead of reading the parts back); after the
+//! while parts arrive, a validator fed with each part once it is stored,
+//! while the next one comes (the preview then finishes it instead of
+//! reading the parts back); after the
 //! preview, the validated records and the last plan, for paging and for the
 //! commit. A part stored by another process, or a change of the district's
 //! schools, makes it useless: the preview then reads the parts from the
@@ -38,6 +39,10 @@ pub struct Reading {
 /// What is kept of one upload.
 pub enum Entry {
     Reading(Reading),
+    /// The validator while it reads the last part stored, on a blocking
+    /// thread: the part's answer does not wait for it. `None` when it gave
+    /// up (the preview then reads the parts from the database).
+    Feeding(tokio::task::JoinHandle<Option<Reading>>),
     Kept(Box<Kept>),
 }
 

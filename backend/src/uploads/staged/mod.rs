@@ -139,8 +139,11 @@ async fn part(
 
 /// Feeds a stored part to the validator this process keeps for the upload
 /// (made with its first part), so the preview need not read the parts back.
-/// It gives up (and the preview reads them from the database) when a part
-/// went to another process, or at any failure: it is only a head start.
+/// The part is answered once the validator has read the part before (so at
+/// most one part waits for it) and reads this one on a blocking thread while
+/// the client sends the next. It gives up (and the preview reads the parts
+/// from the database) when a part went to another process, or at any
+/// failure: it is only a head start.
 async fn read_ahead(
     state: &AppState,
     caller: &Caller,
@@ -153,7 +156,11 @@ async fn read_ahead(
         FileKind::Users => parts == (n, 0),
         FileKind::Demographics => parts == (upload.users.next_part, n),
     };
-    let reading = match state.staged.take(&upload.id) {
+    let kept = match state.staged.take(&upload.id) {
+        Some(Entry::Feeding(feeding)) => feeding.await.ok().flatten().map(Entry::Reading),
+        other => other,
+    };
+    let mut reading = match kept {
         Some(Entry::Reading(reading)) if expected(reading.parts) => reading,
         Some(other) => return free_later(other),
         None if file == FileKind::Users && n == 0 => {
@@ -169,8 +176,7 @@ async fn read_ahead(
         None => return,
     };
     let max_rows = state.config.max_rows;
-    let fed = tokio::task::spawn_blocking(move || {
-        let mut reading = reading;
+    let feeding = tokio::task::spawn_blocking(move || {
         reading.validator.push(file, &data);
         match file {
             FileKind::Users => reading.parts.0 += 1,
@@ -180,11 +186,8 @@ async fn read_ahead(
         pipeline::check_row_limit(reading.validator.progress(), max_rows)
             .ok()
             .map(|()| reading)
-    })
-    .await;
-    if let Ok(Some(reading)) = fed {
-        state.staged.keep(&upload.id, Entry::Reading(reading));
-    }
+    });
+    state.staged.keep(&upload.id, Entry::Feeding(feeding));
 }
 
 async fn users_part(
@@ -212,7 +215,12 @@ async fn demographics_part(
 /// ends the input). Over the row limit, the upload is dropped (413).
 async fn validated(state: &AppState, upload: &StagedRow, options: Options) -> ApiResult<Kept> {
     let all_parts = (upload.users.next_part, upload.demographics.next_part);
-    match state.staged.take(&upload.id) {
+    let kept = match state.staged.take(&upload.id) {
+        // The validator may still be reading the last part.
+        Some(Entry::Feeding(feeding)) => feeding.await.ok().flatten().map(Entry::Reading),
+        other => other,
+    };
+    match kept {
         Some(Entry::Kept(kept)) => return Ok(*kept),
         // Every part went through this process's validator, made with the
         // district's schools as they are: finish it.
