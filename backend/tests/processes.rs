@@ -150,6 +150,55 @@ fn call(base: &str, token: &str, method: Method, path: &str, body: Option<Body>)
     }
 }
 
+/// `POST /api/uploads/staged`: a new upload named `file_name`.
+fn create_upload(base: &str, token: &str, file_name: &str) -> (u16, Value) {
+    let body = json!({ "fileName": file_name });
+    call(
+        base,
+        token,
+        Method::POST,
+        "/api/uploads/staged",
+        Some(Body::Json(body)),
+    )
+}
+
+/// Part `n` of `file` of upload `id`, gzip-compressed.
+fn put_part(
+    base: &str,
+    token: &str,
+    id: &str,
+    file: &str,
+    n: usize,
+    gzip: Vec<u8>,
+) -> (u16, Value) {
+    let path = format!("/api/uploads/staged/{id}/{file}/{n}");
+    call(base, token, Method::PUT, &path, Some(Body::Gzip(gzip)))
+}
+
+/// The preview of upload `id`, its first page.
+fn preview_upload(base: &str, token: &str, id: &str) -> (u16, Value) {
+    let path = format!("/api/uploads/staged/{id}/preview");
+    call(
+        base,
+        token,
+        Method::POST,
+        &path,
+        Some(Body::Json(json!({}))),
+    )
+}
+
+/// The commit of upload `id`, without confirming a safety hold.
+fn commit_upload(base: &str, token: &str, id: &str) -> (u16, Value) {
+    let path = format!("/api/uploads/staged/{id}/commit");
+    call(
+        base,
+        token,
+        Method::POST,
+        &path,
+        Some(Body::Json(json!({}))),
+    )
+}
+
 #[derive(Debug)]
 enum Body {
     Json(Value),
@@ -259,42 +308,18 @@ async fn one_upload_alternates_between_two_processes() {
     let pieces = parts(&records, 12_000);
     assert!(pieces.iter().filter(|(f, _, _)| *f == "users").count() >= 2);
     let report = blocking(move || {
-        let (status, created) = call(
-            &a_url,
-            &token,
-            Method::POST,
-            "/api/uploads/staged",
-            Some(Body::Json(json!({"fileName": "users.csv"}))),
-        );
+        let (status, created) = create_upload(&a_url, &token, "users.csv");
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().unwrap().to_string();
         // Part 0 on B, part 1 on A, and so on; the preview on B, the commit on A.
         for (i, (file, n, bytes)) in pieces.into_iter().enumerate() {
             let base = if i % 2 == 0 { &b_url } else { &a_url };
-            let (status, answer) = call(
-                base,
-                &token,
-                Method::PUT,
-                &format!("/api/uploads/staged/{id}/{file}/{n}"),
-                Some(Body::Gzip(bytes)),
-            );
+            let (status, answer) = put_part(base, &token, &id, file, n, bytes);
             assert_eq!(status, 200, "{file} {n}: {answer}");
         }
-        let (status, preview) = call(
-            &b_url,
-            &token,
-            Method::POST,
-            &format!("/api/uploads/staged/{id}/preview"),
-            Some(Body::Json(json!({}))),
-        );
+        let (status, preview) = preview_upload(&b_url, &token, &id);
         assert_eq!(status, 200, "{preview}");
-        let (status, committed) = call(
-            &a_url,
-            &token,
-            Method::POST,
-            &format!("/api/uploads/staged/{id}/commit"),
-            Some(Body::Json(json!({}))),
-        );
+        let (status, committed) = commit_upload(&a_url, &token, &id);
         assert_eq!(status, 200, "{committed}");
         assert_eq!(report_key(&preview), report_key(&committed));
         committed
@@ -330,24 +355,12 @@ async fn killed_after_half_the_parts(db: TestDb, fresh: TestDb) {
     let (id, rest) = {
         let token = token.clone();
         blocking(move || {
-            let (status, created) = call(
-                &base,
-                &token,
-                Method::POST,
-                "/api/uploads/staged",
-                Some(Body::Json(json!({"fileName": "users.csv"}))),
-            );
+            let (status, created) = create_upload(&base, &token, "users.csv");
             assert_eq!(status, 201, "{created}");
             let id = created["id"].as_str().unwrap().to_string();
             let mut pieces = pieces.into_iter();
             for (file, n, bytes) in pieces.by_ref().take(half) {
-                let (status, _) = call(
-                    &base,
-                    &token,
-                    Method::PUT,
-                    &format!("/api/uploads/staged/{id}/{file}/{n}"),
-                    Some(Body::Gzip(bytes)),
-                );
+                let (status, _) = put_part(&base, &token, &id, file, n, bytes);
                 assert_eq!(status, 200);
             }
             (id, pieces.collect::<Vec<_>>())
@@ -375,22 +388,10 @@ async fn killed_after_half_the_parts(db: TestDb, fresh: TestDb) {
             "{standing}"
         );
         for (file, n, bytes) in rest {
-            let (status, answer) = call(
-                &base,
-                &token,
-                Method::PUT,
-                &format!("/api/uploads/staged/{id}/{file}/{n}"),
-                Some(Body::Gzip(bytes)),
-            );
+            let (status, answer) = put_part(&base, &token, &id, file, n, bytes);
             assert_eq!(status, 200, "{answer}");
         }
-        let (status, committed) = call(
-            &base,
-            &token,
-            Method::POST,
-            &format!("/api/uploads/staged/{id}/commit"),
-            Some(Body::Json(json!({}))),
-        );
+        let (status, committed) = commit_upload(&base, &token, &id);
         assert_eq!(status, 200, "{committed}");
         committed
     })
@@ -449,32 +450,14 @@ async fn wait_for_a_commit_in_progress(db: &TestDb) {
 
 /// An upload staged and previewed through `base`, ready to commit: its id.
 fn staged_and_previewed(base: &str, token: &str, records: &Records) -> String {
-    let (status, created) = call(
-        base,
-        token,
-        Method::POST,
-        "/api/uploads/staged",
-        Some(Body::Json(json!({"fileName": "users.csv"}))),
-    );
+    let (status, created) = create_upload(base, token, "users.csv");
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     for (file, n, bytes) in parts(records, 4 << 20) {
-        let (status, answer) = call(
-            base,
-            token,
-            Method::PUT,
-            &format!("/api/uploads/staged/{id}/{file}/{n}"),
-            Some(Body::Gzip(bytes)),
-        );
+        let (status, answer) = put_part(base, token, &id, file, n, bytes);
         assert_eq!(status, 200, "{answer}");
     }
-    let (status, preview) = call(
-        base,
-        token,
-        Method::POST,
-        &format!("/api/uploads/staged/{id}/preview"),
-        Some(Body::Json(json!({}))),
-    );
+    let (status, preview) = preview_upload(base, token, &id);
     assert_eq!(status, 200, "{preview}");
     id
 }
@@ -497,15 +480,7 @@ async fn a_process_killed_during_a_commit_changes_nothing_and_the_upload_commits
     };
     let commit = {
         let (base, token, id) = (base.clone(), token.clone(), id.clone());
-        tokio::task::spawn_blocking(move || {
-            call(
-                &base,
-                &token,
-                Method::POST,
-                &format!("/api/uploads/staged/{id}/commit"),
-                Some(Body::Json(json!({}))),
-            )
-        })
+        tokio::task::spawn_blocking(move || commit_upload(&base, &token, &id))
     };
     wait_for_a_commit_in_progress(&db).await;
     server.kill();
@@ -538,13 +513,7 @@ async fn a_process_killed_during_a_commit_changes_nothing_and_the_upload_commits
             (200, Some("previewed")),
             "{standing}"
         );
-        call(
-            &base,
-            &token,
-            Method::POST,
-            &format!("/api/uploads/staged/{id}/commit"),
-            Some(Body::Json(json!({}))),
-        )
+        commit_upload(&base, &token, &id)
     })
     .await;
     assert_eq!(committed.0, 200, "{}", committed.1);
@@ -572,15 +541,7 @@ async fn sigterm_during_a_commit_lets_it_finish_and_exits_0() {
         let (base, token, records) = (base.clone(), token.clone(), records.clone());
         blocking(move || staged_and_previewed(&base, &token, &records)).await
     };
-    let commit = tokio::task::spawn_blocking(move || {
-        call(
-            &base,
-            &token,
-            Method::POST,
-            &format!("/api/uploads/staged/{id}/commit"),
-            Some(Body::Json(json!({}))),
-        )
-    });
+    let commit = tokio::task::spawn_blocking(move || commit_upload(&base, &token, &id));
     wait_for_a_commit_in_progress(&db).await;
     let code = blocking(move || {
         let code = server.terminate();
@@ -635,36 +596,18 @@ async fn eight_concurrent_uploads_through_two_processes() {
             let (token, bases, records) = (tokens[k].clone(), bases.clone(), variant(k));
             tokio::task::spawn_blocking(move || -> (u16, Value) {
                 let base = |i: usize| bases[(k + i) % 2].clone();
-                let (status, created) = call(
-                    &base(0),
-                    &token,
-                    Method::POST,
-                    "/api/uploads/staged",
-                    Some(Body::Json(json!({"fileName": format!("upload-{k}.csv")}))),
-                );
+                let (status, created) = create_upload(&base(0), &token, &format!("upload-{k}.csv"));
                 if status != 201 {
                     return (status, created);
                 }
                 let id = created["id"].as_str().unwrap().to_string();
                 for (i, (file, n, bytes)) in parts(&records, 6_000).into_iter().enumerate() {
-                    let (status, answer) = call(
-                        &base(i + 1),
-                        &token,
-                        Method::PUT,
-                        &format!("/api/uploads/staged/{id}/{file}/{n}"),
-                        Some(Body::Gzip(bytes)),
-                    );
+                    let (status, answer) = put_part(&base(i + 1), &token, &id, file, n, bytes);
                     if status != 200 {
                         return (status, answer);
                     }
                 }
-                call(
-                    &base(1),
-                    &token,
-                    Method::POST,
-                    &format!("/api/uploads/staged/{id}/commit"),
-                    Some(Body::Json(json!({}))),
-                )
+                commit_upload(&base(1), &token, &id)
             })
         })
         .collect();
@@ -906,13 +849,7 @@ async fn the_scale_out_script_starts_two_processes_on_one_database() {
             std::thread::sleep(Duration::from_millis(100));
         }
         let [a, b] = ports.map(|p| format!("http://127.0.0.1:{p}"));
-        let (status, created) = call(
-            &a,
-            &token,
-            Method::POST,
-            "/api/uploads/staged",
-            Some(Body::Json(json!({"fileName": "users.csv"}))),
-        );
+        let (status, created) = create_upload(&a, &token, "users.csv");
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().unwrap();
         call(
