@@ -299,13 +299,7 @@ impl ValidationSession {
     }
 
     fn on_message(&self, data: JsValue) {
-        let Some(json) = js_sys::Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-        else {
-            return;
-        };
-        let Ok(message) = serde_json::from_str::<FromWorker>(&json) else {
+        let Some(message) = worker_message(&data) else {
             return;
         };
         if self.fixing.on_message(&message, &data) {
@@ -368,6 +362,15 @@ impl ValidationSession {
     }
 }
 
+/// A message of the worker: its JSON (the `json` field; bytes, if any,
+/// travel beside it).
+fn worker_message(data: &JsValue) -> Option<FromWorker> {
+    let json = js_sys::Reflect::get(data, &"json".into())
+        .ok()?
+        .as_string()?;
+    serde_json::from_str(&json).ok()
+}
+
 /// A worker started before any page asked for one, and whether it has said
 /// it is ready.
 struct SpareWorker {
@@ -391,10 +394,7 @@ pub fn start_spare_worker(url: &str) {
     let ready = Rc::new(Cell::new(false));
     let heard = ready.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let json = js_sys::Reflect::get(&event.data(), &"json".into())
-            .ok()
-            .and_then(|j| j.as_string());
-        if let Some(Ok(FromWorker::Ready)) = json.map(|j| serde_json::from_str(&j)) {
+        if let Some(FromWorker::Ready) = worker_message(&event.data()) {
             heard.set(true);
         }
     });
